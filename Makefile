@@ -1,0 +1,73 @@
+# tc0c - top-level build.  `make` builds build/tc0c; `make test` runs every
+# test (also under AddressSanitizer + UBSan); `make demo` runs the main job
+# on the default model.  See README.md.
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+CJSON_CFLAGS := $(shell pkg-config --cflags libcjson 2>/dev/null)
+CJSON_LIBS   := $(shell pkg-config --libs libcjson 2>/dev/null || echo -lcjson)
+WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS  := $(CJSON_LIBS) -lm
+
+MODEL   ?= models/majority.json
+N       ?= 8
+
+LIB_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+HDR     := $(wildcard compiler/*.h)
+TEST_SRC := $(wildcard tests/test_*.c)
+
+OBJ     := $(patsubst compiler/%.c,build/obj/%.o,$(LIB_SRC))
+SAN_OBJ := $(patsubst compiler/%.c,build/asan/obj/%.o,$(LIB_SRC))
+TESTS     := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
+SAN_TESTS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
+
+.PHONY: all deps demo test test-c lint format clean bench
+all: build/tc0c
+
+build/obj/%.o: compiler/%.c $(HDR) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+build/asan/obj/%.o: compiler/%.c $(HDR) | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
+
+build/tc0c: build/obj/main.o $(OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+build/asan/tc0c: build/asan/obj/main.o $(SAN_OBJ)
+	$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+build/tests/%: tests/%.c tests/check.h $(OBJ) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Icompiler $< $(OBJ) -o $@ $(LDLIBS)
+build/asan/tests/%: tests/%.c tests/check.h $(SAN_OBJ) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -Icompiler $< $(SAN_OBJ) -o $@ $(LDLIBS)
+
+# Installs missing Debian packages (only when something is missing).
+deps:
+	@scripts/install-deps.sh --if-missing
+deps-check:
+	@pkg-config --exists libcjson 2>/dev/null || test -f /usr/include/cjson/cJSON.h || \
+	  { echo "libcjson-dev is missing: run 'make deps'"; exit 1; }
+
+demo: deps build/tc0c
+	@scripts/demo.sh $(MODEL)
+
+# Every test, normal build and sanitizer build; ends with "N passed, N failed".
+test: build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS)
+	@tests/run.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c11 --inline-suppr --suppress=missingIncludeSystem compiler tests
+	clang-tidy --quiet $(LIB_SRC) compiler/main.c -- $(WARN) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L
+	clang-format --dry-run --Werror compiler/*.c compiler/*.h tests/*.c tests/*.h
+
+format:
+	clang-format -i compiler/*.c compiler/*.h tests/*.c tests/*.h
+
+clean:
+	rm -rf build

@@ -1,0 +1,105 @@
+/*
+ * util.c - arena allocation, internal errors and the exact integer helpers
+ * that docs/numerics.md defines once for the whole project.
+ */
+#include "tc0c.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ArenaBlock {
+    ArenaBlock *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+};
+
+void *xmalloc(size_t size) {
+    void *p = malloc(size ? size : 1);
+    if (!p) BUG("out of memory allocating %zu bytes", size);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) BUG("out of memory allocating %zu x %zu bytes", n, size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t size) {
+    void *q = realloc(p, size ? size : 1);
+    if (!q) BUG("out of memory reallocating %zu bytes", size);
+    return q;
+}
+
+void *arena_alloc(Arena *a, size_t size) {
+    size = (size + 15) & ~(size_t)15;
+    ArenaBlock *b = a->head;
+    if (!b || b->cap - b->used < size) {
+        size_t cap = size > 65536 ? size : 65536;
+        b = xmalloc(sizeof *b + cap);
+        b->next = a->head;
+        b->used = 0;
+        b->cap = cap;
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    a->bytes += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *arena_strdup(Arena *a, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = arena_alloc(a, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+void arena_free(Arena *a) {
+    ArenaBlock *b = a->head;
+    while (b) {
+        ArenaBlock *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->bytes = 0;
+}
+
+_Noreturn void bug_at(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "tc0c: internal error at %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+int64_t floor_div(int64_t a, int64_t b) {
+    if (b <= 0) BUG("floor_div by %lld", (long long)b);
+    int64_t q = a / b;
+    if ((a % b != 0) && (a < 0)) q--;
+    return q;
+}
+
+int64_t sat_p(int p, int64_t v) {
+    if (v < pmin(p)) return pmin(p);
+    if (v > pmax(p)) return pmax(p);
+    return v;
+}
+
+/* Rounding offset of a right shift by s: round half up (numerics 1.2). */
+static int64_t round_off(int shift) {
+    return shift > 0 ? (int64_t)1 << (shift - 1) : 0;
+}
+
+int64_t requant(int p, int64_t acc, int shift) {
+    return sat_p(p, floor_div(acc + round_off(shift), (int64_t)1 << shift));
+}
+
+int64_t requant_res(int p, int64_t x, int64_t acc, int shift) {
+    return sat_p(p, x + floor_div(acc + round_off(shift), (int64_t)1 << shift));
+}
