@@ -194,4 +194,166 @@ int model_n_outputs(const Model *m, int n);
  * With trace != NULL prints every intermediate vector. */
 void ref_run(const Model *m, const int *tokens, int n, int *out, FILE *trace);
 
+/* ------------------------------------------------------------------------
+ * ir.c: the threshold-circuit netlist (DESIGN.md section 4)
+ *
+ * One array of gates in topological order: a gate reads only older gates,
+ * so the index is also an evaluation order.  Gate 0 is the constant 0,
+ * gate 1 the constant 1, inputs next.  A threshold gate outputs 1 iff
+ * sum_i w_i * x_i >= thr.  Gates are made only through ir_thr(), which
+ * normalizes (merges terms, folds constants, divides by the weights' gcd,
+ * sorts) and hashes, so equal gates are one gate.  Gates with the same
+ * weighted sum (the same terms, any threshold) form one "sum group": the
+ * Verilog backend builds that sum once (DESIGN.md: multi-threshold).
+ * ---------------------------------------------------------------------- */
+
+typedef int32_t GateId;
+
+enum { GATE_CONST0 = 0, GATE_CONST1 = 1 };
+
+typedef enum {
+    G_CONST, /* gates 0 and 1 */
+    G_INPUT,
+    G_THR,
+} GateKind;
+
+/* Where a gate came from, for reports and Verilog comments. */
+typedef enum {
+    OP_INPUT,
+    OP_EMBED,  /* token decoding and embedding */
+    OP_QKV,    /* query/key/value requantization */
+    OP_SCORE,  /* products q.k and the score */
+    OP_SELECT, /* max, argmax, selection flags */
+    OP_MIX,    /* products weight x value */
+    OP_DIV,    /* division by the attention normalizer */
+    OP_ATTN_OUT,
+    OP_FFN_HIDDEN,
+    OP_FFN_OUT,
+    OP_OUTPUT,
+    OP_BINARY, /* thermometer to binary */
+    OP_OTHER,
+    OP__COUNT
+} Op;
+
+const char *op_name(Op op);
+
+/* origin = layer * 65536 + head * 256 + op; layer -1 (embedding/output) is
+ * stored as 255, head -1 (not in a head) as 255. */
+typedef uint32_t Origin;
+static inline Origin origin_make(int layer, int head, Op op) {
+    return (Origin)(((layer < 0 ? 255u : (unsigned)layer) << 16) | ((head < 0 ? 255u : (unsigned)head) << 8) |
+                    (unsigned)op);
+}
+static inline int origin_layer(Origin o) { return (o >> 16) == 255 ? -1 : (int)(o >> 16); }
+static inline int origin_head(Origin o) { return ((o >> 8) & 255) == 255 ? -1 : (int)((o >> 8) & 255); }
+static inline Op origin_op(Origin o) { return (Op)(o & 255); }
+
+typedef struct {
+    GateId src;
+    int64_t w;
+} Term;
+
+typedef struct {
+    uint8_t kind;    /* GateKind */
+    int32_t level;   /* threshold depth: constants and inputs 0 */
+    uint32_t n_in;   /* fan-in */
+    size_t term_off; /* first term in Circuit.terms */
+    int64_t thr;
+    int32_t group;   /* sum group: gates with identical terms share it */
+    Origin origin;
+} Gate;
+
+typedef struct {
+    Gate *gates;
+    int32_t n_gates, cap_gates;
+    Term *terms;
+    size_t n_terms, cap_terms;
+    int32_t n_inputs;  /* gates 2 .. 2+n_inputs-1 */
+    GateId *outputs;
+    int32_t n_outputs, cap_outputs;
+    int32_t n_groups;
+    /* structural hashing */
+    GateId *hash;      /* open addressing over gates, -1 empty */
+    size_t hash_cap;
+    int32_t *group_hash; /* open addressing over groups: a gate id per group */
+    size_t group_hash_cap;
+    Origin cur_origin; /* stamped on new gates */
+    int64_t max_gates; /* ir_thr refuses to grow past this (0: no limit) */
+} Circuit;
+
+Circuit *ir_new(int n_inputs);
+void ir_free(Circuit *c);
+static inline GateId ir_input(int i) { return 2 + i; }
+
+/* A linear form c + sum_i w_i * g_i over gate outputs (compiler-side; not
+ * stored in the circuit).  Forms own their term array. */
+typedef struct {
+    int64_t c;
+    int n, cap;
+    Term *t;
+} Form;
+
+void form_init(Form *f, int64_t c);
+void form_free(Form *f);
+void form_copy(Form *dst, const Form *src);
+void form_add_term(Form *f, GateId g, int64_t w);        /* f += w * g */
+void form_add(Form *f, const Form *g, int64_t scale);    /* f += scale * g */
+void form_canon(Form *f);                                /* merge, drop zeros and constants */
+void form_bounds(const Form *f, int64_t *lo, int64_t *hi); /* term-wise bound */
+
+/* The gate [f >= t], normalized and hashed; may return a constant gate or
+ * an existing gate (x itself for [x >= 1]). */
+GateId ir_thr(Circuit *c, const Form *f, int64_t t);
+/* Small helpers built on ir_thr. */
+GateId ir_and(Circuit *c, GateId a, GateId b);
+GateId ir_or(Circuit *c, GateId a, GateId b);
+GateId ir_not(Circuit *c, GateId a);
+
+void ir_add_output(Circuit *c, GateId g);
+static inline const Term *ir_terms(const Circuit *c, GateId g) { return c->terms + c->gates[g].term_off; }
+
+/* Removes gates no output depends on; renumbers (order kept). */
+void ir_sweep(Circuit *c);
+/* Read-only checker: returns NULL when the netlist is well formed, else a
+ * description of the first problem (static buffer). */
+const char *ir_check(const Circuit *c);
+int32_t ir_depth(const Circuit *c);
+
+typedef struct {
+    int64_t gates;      /* threshold gates */
+    int64_t inputs, outputs;
+    int64_t edges;      /* total fan-in of threshold gates */
+    int64_t max_fanin;
+    int32_t depth;
+    int32_t groups;     /* distinct weighted sums */
+    int max_weight_bits; /* bits of the largest |weight| or |threshold| */
+    int64_t by_op[OP__COUNT]; /* gates per operation */
+    int64_t edges_by_op[OP__COUNT];
+} CircuitStats;
+
+void ir_stats(const Circuit *c, CircuitStats *s);
+void ir_dump(const Circuit *c, FILE *f);
+
+/* The majority-gate form of a threshold gate (DESIGN.md section 3): the
+ * gate equals MAJ over lits (each an input, complemented when neg) plus
+ * n_one constant 1s and n_zero constant 0s; the count is odd.  Returns
+ * false when the total fan-in would exceed max_fanin. */
+typedef struct {
+    GateId src;
+    bool neg;
+} Lit;
+bool ir_majority(const Circuit *c, GateId g, int64_t max_fanin, Lit **lits, int64_t *n_lits, int64_t *n_one,
+                 int64_t *n_zero);
+
+/* ------------------------------------------------------------------------
+ * eval.c: the fast gate-level evaluator, 64 input vectors per call
+ * (bit-sliced: bit l of a word belongs to vector l)
+ * ---------------------------------------------------------------------- */
+
+typedef struct Evaluator Evaluator;
+Evaluator *eval_new(const Circuit *c); /* precomputes; c must outlive it */
+void eval_free(Evaluator *e);
+/* in[i]: input i of the 64 vectors; out[k]: output k of the 64 vectors. */
+void eval_run(Evaluator *e, const uint64_t *in, uint64_t *out);
+
 #endif

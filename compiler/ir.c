@@ -1,0 +1,504 @@
+/*
+ * ir.c - the threshold-circuit netlist: creation with normalization and
+ * structural hashing, linear forms, dead-gate removal, the checker, stats,
+ * dump, and the majority-gate rewrite.
+ *
+ * Normal form of a gate [sum w_i x_i + c >= t] (ir_thr):
+ *   1. terms sorted by source, duplicates merged, zero weights dropped,
+ *      constant gates folded into c;
+ *   2. a gate whose threshold lies outside [min, max] of its sum is the
+ *      constant 0 or 1;
+ *   3. weights divided by their gcd g, threshold rounded up: t' = ceil(t/g);
+ *   4. [x >= 1] is x itself;
+ *   5. the (terms, t') pair is hashed: an equal gate is reused.
+ */
+#include "tc0c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *op_name(Op op) {
+    static const char *const names[OP__COUNT] = {
+        "input", "embed", "qkv", "score", "select", "mix", "div", "attn_out", "ffn_hidden", "ffn_out", "output",
+        "binary", "other"};
+    return op < OP__COUNT ? names[op] : "?";
+}
+
+/* ---- overflow-checked arithmetic: a weight past 2^62 is a bug report,
+ * not silent wrap-around ---- */
+
+static int64_t add_ck(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r) || r > ((int64_t)1 << 62) || r < -((int64_t)1 << 62))
+        BUG("weight arithmetic overflow (%lld + %lld)", (long long)a, (long long)b);
+    return r;
+}
+
+static int64_t mul_ck(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r) || r > ((int64_t)1 << 62) || r < -((int64_t)1 << 62))
+        BUG("weight arithmetic overflow (%lld * %lld)", (long long)a, (long long)b);
+    return r;
+}
+
+/* ---- linear forms ---- */
+
+void form_init(Form *f, int64_t c) {
+    f->c = c;
+    f->n = 0;
+    f->cap = 0;
+    f->t = NULL;
+}
+
+void form_free(Form *f) {
+    free(f->t);
+    form_init(f, 0);
+}
+
+void form_copy(Form *dst, const Form *src) {
+    form_init(dst, src->c);
+    if (src->n) {
+        dst->cap = src->n;
+        dst->t = xmalloc(sizeof *dst->t * (size_t)src->n);
+        memcpy(dst->t, src->t, sizeof *dst->t * (size_t)src->n);
+        dst->n = src->n;
+    }
+}
+
+void form_add_term(Form *f, GateId g, int64_t w) {
+    if (w == 0) return;
+    if (g == GATE_CONST0) return;
+    if (g == GATE_CONST1) {
+        f->c = add_ck(f->c, w);
+        return;
+    }
+    if (f->n == f->cap) {
+        f->cap = f->cap ? 2 * f->cap : 8;
+        f->t = xrealloc(f->t, sizeof *f->t * (size_t)f->cap);
+    }
+    f->t[f->n].src = g;
+    f->t[f->n].w = w;
+    f->n++;
+}
+
+void form_add(Form *f, const Form *g, int64_t scale) {
+    if (scale == 0) return;
+    f->c = add_ck(f->c, mul_ck(g->c, scale));
+    for (int i = 0; i < g->n; i++) form_add_term(f, g->t[i].src, mul_ck(g->t[i].w, scale));
+}
+
+static int term_cmp(const void *a, const void *b) {
+    GateId x = ((const Term *)a)->src, y = ((const Term *)b)->src;
+    return (x > y) - (x < y);
+}
+
+void form_canon(Form *f) {
+    if (f->n > 1) qsort(f->t, (size_t)f->n, sizeof *f->t, term_cmp);
+    int k = 0;
+    for (int i = 0; i < f->n; i++) {
+        if (k > 0 && f->t[k - 1].src == f->t[i].src) f->t[k - 1].w = add_ck(f->t[k - 1].w, f->t[i].w);
+        else f->t[k++] = f->t[i];
+        if (f->t[k - 1].w == 0) k--;
+    }
+    f->n = k;
+}
+
+void form_bounds(const Form *f, int64_t *lo, int64_t *hi) {
+    int64_t l = f->c, h = f->c;
+    for (int i = 0; i < f->n; i++) {
+        if (f->t[i].w < 0) l = add_ck(l, f->t[i].w);
+        else h = add_ck(h, f->t[i].w);
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* ---- the circuit ---- */
+
+static void add_gate_raw(Circuit *c, GateKind kind, int64_t thr) {
+    if (c->n_gates == c->cap_gates) {
+        c->cap_gates = c->cap_gates ? 2 * c->cap_gates : 1024;
+        c->gates = xrealloc(c->gates, sizeof *c->gates * (size_t)c->cap_gates);
+    }
+    Gate *g = &c->gates[c->n_gates++];
+    memset(g, 0, sizeof *g);
+    g->kind = (uint8_t)kind;
+    g->thr = thr;
+    g->term_off = c->n_terms;
+    g->group = -1;
+    g->origin = origin_make(-1, -1, OP_INPUT);
+}
+
+Circuit *ir_new(int n_inputs) {
+    Circuit *c = xcalloc(1, sizeof *c);
+    add_gate_raw(c, G_CONST, 1); /* constant 0: [0 >= 1] */
+    add_gate_raw(c, G_CONST, 0); /* constant 1: [0 >= 0] */
+    for (int i = 0; i < n_inputs; i++) add_gate_raw(c, G_INPUT, 0);
+    c->n_inputs = n_inputs;
+    c->cur_origin = origin_make(-1, -1, OP_OTHER);
+    return c;
+}
+
+void ir_free(Circuit *c) {
+    if (!c) return;
+    free(c->gates);
+    free(c->terms);
+    free(c->outputs);
+    free(c->hash);
+    free(c->group_hash);
+    free(c);
+}
+
+static uint64_t hash_terms(const Term *t, uint32_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (uint32_t i = 0; i < n; i++) {
+        h = (h ^ (uint64_t)(uint32_t)t[i].src) * 1099511628211ull;
+        h = (h ^ (uint64_t)t[i].w) * 1099511628211ull;
+    }
+    return h ^ (h >> 29);
+}
+
+static uint64_t hash_gate(const Term *t, uint32_t n, int64_t thr) {
+    return (hash_terms(t, n) ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+}
+
+static bool same_terms(const Circuit *c, GateId g, const Term *t, uint32_t n) {
+    const Gate *G = &c->gates[g];
+    return G->n_in == n && memcmp(c->terms + G->term_off, t, sizeof *t * n) == 0;
+}
+
+/* Inserts every threshold gate into the two hash tables (after a rebuild). */
+static void rehash(Circuit *c, size_t cap) {
+    free(c->hash);
+    free(c->group_hash);
+    c->hash_cap = cap;
+    c->hash = xmalloc(sizeof *c->hash * cap);
+    memset(c->hash, 0xff, sizeof *c->hash * cap);
+    c->group_hash_cap = cap;
+    c->group_hash = xmalloc(sizeof *c->group_hash * cap);
+    memset(c->group_hash, 0xff, sizeof *c->group_hash * cap);
+    for (GateId g = 0; g < c->n_gates; g++) {
+        const Gate *G = &c->gates[g];
+        if (G->kind != G_THR) continue;
+        const Term *t = c->terms + G->term_off;
+        size_t i = hash_gate(t, G->n_in, G->thr) & (cap - 1);
+        while (c->hash[i] >= 0) i = (i + 1) & (cap - 1);
+        c->hash[i] = g;
+        size_t j = hash_terms(t, G->n_in) & (cap - 1);
+        while (c->group_hash[j] >= 0 && !same_terms(c, c->group_hash[j], t, G->n_in)) j = (j + 1) & (cap - 1);
+        if (c->group_hash[j] < 0) c->group_hash[j] = g;
+    }
+}
+
+static _Noreturn void too_big(const Circuit *c) {
+    fprintf(stderr,
+            "tc0c: the circuit grew past --max-gates %lld while being built; "
+            "raise --max-gates or lower n, p, heads or width\n",
+            (long long)c->max_gates);
+    exit(EXIT_TOO_BIG);
+}
+
+static int64_t gcd64(int64_t a, int64_t b) {
+    if (a < 0) a = -a;
+    if (b < 0) b = -b;
+    while (b) {
+        int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* ceil(a / b) for b > 0 */
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return -floor_div(-a, b);
+}
+
+GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
+    Form n;
+    form_copy(&n, f);
+    form_canon(&n);
+    t = add_ck(t, -n.c);
+    n.c = 0;
+    int64_t lo, hi;
+    form_bounds(&n, &lo, &hi);
+    if (t <= lo) {
+        form_free(&n);
+        return GATE_CONST1;
+    }
+    if (t > hi) {
+        form_free(&n);
+        return GATE_CONST0;
+    }
+    int64_t g = 0;
+    for (int i = 0; i < n.n; i++) g = gcd64(g, n.t[i].w);
+    if (g > 1) {
+        for (int i = 0; i < n.n; i++) n.t[i].w /= g;
+        t = ceil_div(t, g);
+    }
+    if (n.n == 1 && n.t[0].w == 1 && t == 1) {
+        GateId x = n.t[0].src;
+        form_free(&n);
+        return x;
+    }
+    uint32_t nin = (uint32_t)n.n;
+    if (2 * ((size_t)c->n_gates + 1) > c->hash_cap) rehash(c, c->hash_cap ? 2 * c->hash_cap : 4096);
+    size_t i = hash_gate(n.t, nin, t) & (c->hash_cap - 1);
+    for (; c->hash[i] >= 0; i = (i + 1) & (c->hash_cap - 1)) {
+        GateId h = c->hash[i];
+        if (c->gates[h].thr == t && same_terms(c, h, n.t, nin)) {
+            form_free(&n);
+            return h;
+        }
+    }
+    if (c->max_gates && c->n_gates >= c->max_gates) too_big(c);
+    /* a new gate */
+    if (c->n_terms + nin > c->cap_terms) {
+        while (c->n_terms + nin > c->cap_terms) c->cap_terms = c->cap_terms ? 2 * c->cap_terms : 4096;
+        c->terms = xrealloc(c->terms, sizeof *c->terms * c->cap_terms);
+    }
+    GateId id = c->n_gates;
+    add_gate_raw(c, G_THR, t);
+    Gate *G = &c->gates[id];
+    G->n_in = nin;
+    G->origin = c->cur_origin;
+    memcpy(c->terms + c->n_terms, n.t, sizeof *n.t * nin);
+    c->n_terms += nin;
+    int32_t level = 0;
+    for (uint32_t k = 0; k < nin; k++)
+        if (c->gates[n.t[k].src].level > level) level = c->gates[n.t[k].src].level;
+    G->level = level + 1;
+    c->hash[i] = id;
+    size_t j = hash_terms(n.t, nin) & (c->group_hash_cap - 1);
+    while (c->group_hash[j] >= 0 && !same_terms(c, c->group_hash[j], n.t, nin)) j = (j + 1) & (c->group_hash_cap - 1);
+    if (c->group_hash[j] < 0) {
+        c->group_hash[j] = id;
+        G->group = c->n_groups++;
+    } else {
+        G->group = c->gates[c->group_hash[j]].group;
+    }
+    form_free(&n);
+    return id;
+}
+
+static GateId thr2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t) {
+    Form f;
+    form_init(&f, 0);
+    form_add_term(&f, a, wa);
+    form_add_term(&f, b, wb);
+    GateId g = ir_thr(c, &f, t);
+    form_free(&f);
+    return g;
+}
+
+GateId ir_and(Circuit *c, GateId a, GateId b) { return thr2(c, a, 1, b, 1, 2); }
+GateId ir_or(Circuit *c, GateId a, GateId b) { return thr2(c, a, 1, b, 1, 1); }
+GateId ir_not(Circuit *c, GateId a) { return thr2(c, a, -1, GATE_CONST0, 0, 0); }
+
+void ir_add_output(Circuit *c, GateId g) {
+    if (g < 0 || g >= c->n_gates) BUG("output %d does not exist", g);
+    if (c->n_outputs == c->cap_outputs) {
+        c->cap_outputs = c->cap_outputs ? 2 * c->cap_outputs : 16;
+        c->outputs = xrealloc(c->outputs, sizeof *c->outputs * (size_t)c->cap_outputs);
+    }
+    c->outputs[c->n_outputs++] = g;
+}
+
+void ir_sweep(Circuit *c) {
+    uint8_t *live = xcalloc((size_t)c->n_gates, 1);
+    for (int i = 0; i < c->n_outputs; i++) live[c->outputs[i]] = 1;
+    for (GateId g = 0; g < 2 + c->n_inputs; g++) live[g] = 1;
+    for (GateId g = c->n_gates - 1; g >= 0; g--) {
+        if (!live[g]) continue;
+        const Term *t = ir_terms(c, g);
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++) live[t[k].src] = 1;
+    }
+    GateId *map = xmalloc(sizeof *map * (size_t)c->n_gates);
+    int32_t *group_map = xmalloc(sizeof *group_map * (size_t)(c->n_groups ? c->n_groups : 1));
+    for (int32_t k = 0; k < c->n_groups; k++) group_map[k] = -1;
+    GateId n = 0;
+    size_t nt = 0;
+    int32_t ng = 0;
+    for (GateId g = 0; g < c->n_gates; g++) {
+        if (!live[g]) {
+            map[g] = -1;
+            continue;
+        }
+        Gate G = c->gates[g];
+        size_t off = nt;
+        for (uint32_t k = 0; k < G.n_in; k++) {
+            Term tm = c->terms[G.term_off + k];
+            tm.src = map[tm.src];
+            c->terms[nt++] = tm;
+        }
+        G.term_off = off;
+        if (G.group >= 0) {
+            if (group_map[G.group] < 0) group_map[G.group] = ng++;
+            G.group = group_map[G.group];
+        }
+        map[g] = n;
+        c->gates[n++] = G;
+    }
+    for (int i = 0; i < c->n_outputs; i++) c->outputs[i] = map[c->outputs[i]];
+    c->n_gates = n;
+    c->n_terms = nt;
+    c->n_groups = ng;
+    size_t cap = 4096;
+    while (cap < 2 * (size_t)n) cap *= 2;
+    rehash(c, cap);
+    free(map);
+    free(group_map);
+    free(live);
+}
+
+const char *ir_check(const Circuit *c) {
+    static char msg[256];
+    if (c->n_gates < 2 + c->n_inputs) return "fewer gates than constants and inputs";
+    for (GateId g = 0; g < c->n_gates; g++) {
+        const Gate *G = &c->gates[g];
+        GateKind want = g < 2 ? G_CONST : g < 2 + c->n_inputs ? G_INPUT : G_THR;
+        if (G->kind != want) {
+            snprintf(msg, sizeof msg, "gate %d: kind %d, expected %d", g, G->kind, want);
+            return msg;
+        }
+        if (G->kind != G_THR) {
+            if (G->n_in || G->level) {
+                snprintf(msg, sizeof msg, "gate %d: a constant or input with fan-in or level", g);
+                return msg;
+            }
+            continue;
+        }
+        if (G->term_off > c->n_terms || G->n_in > c->n_terms - G->term_off) {
+            snprintf(msg, sizeof msg, "gate %d: terms out of bounds", g);
+            return msg;
+        }
+        int32_t level = 0;
+        const Term *t = ir_terms(c, g);
+        for (uint32_t k = 0; k < G->n_in; k++) {
+            if (t[k].src < 0 || t[k].src >= c->n_gates) {
+                snprintf(msg, sizeof msg, "gate %d: input %u reads gate %d, which does not exist", g, k, t[k].src);
+                return msg;
+            }
+            if (t[k].src >= g) {
+                snprintf(msg, sizeof msg, "gate %d: input %u reads gate %d, not an older gate (cycle or order)", g,
+                         k, t[k].src);
+                return msg;
+            }
+            if (t[k].w == 0) {
+                snprintf(msg, sizeof msg, "gate %d: input %u has weight 0", g, k);
+                return msg;
+            }
+            if (c->gates[t[k].src].level > level) level = c->gates[t[k].src].level;
+        }
+        if (G->level != level + 1) {
+            snprintf(msg, sizeof msg, "gate %d: level %d, expected %d", g, G->level, level + 1);
+            return msg;
+        }
+        if (G->group < 0 || G->group >= c->n_groups) {
+            snprintf(msg, sizeof msg, "gate %d: sum group %d out of range", g, G->group);
+            return msg;
+        }
+    }
+    for (int i = 0; i < c->n_outputs; i++)
+        if (c->outputs[i] < 0 || c->outputs[i] >= c->n_gates) {
+            snprintf(msg, sizeof msg, "output %d reads gate %d, which does not exist", i, c->outputs[i]);
+            return msg;
+        }
+    return NULL;
+}
+
+int32_t ir_depth(const Circuit *c) {
+    int32_t d = 0;
+    for (int i = 0; i < c->n_outputs; i++)
+        if (c->gates[c->outputs[i]].level > d) d = c->gates[c->outputs[i]].level;
+    return d;
+}
+
+static int bits_of(int64_t v) {
+    if (v < 0) v = -v;
+    int b = 0;
+    while (v) {
+        b++;
+        v >>= 1;
+    }
+    return b;
+}
+
+void ir_stats(const Circuit *c, CircuitStats *s) {
+    memset(s, 0, sizeof *s);
+    s->inputs = c->n_inputs;
+    s->outputs = c->n_outputs;
+    s->depth = ir_depth(c);
+    s->groups = c->n_groups;
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
+        const Gate *G = &c->gates[g];
+        Op op = origin_op(G->origin);
+        s->gates++;
+        s->edges += G->n_in;
+        s->by_op[op]++;
+        s->edges_by_op[op] += G->n_in;
+        if ((int64_t)G->n_in > s->max_fanin) s->max_fanin = G->n_in;
+        int b = bits_of(G->thr);
+        if (b > s->max_weight_bits) s->max_weight_bits = b;
+        const Term *t = ir_terms(c, g);
+        for (uint32_t k = 0; k < G->n_in; k++) {
+            b = bits_of(t[k].w);
+            if (b > s->max_weight_bits) s->max_weight_bits = b;
+        }
+    }
+}
+
+void ir_dump(const Circuit *c, FILE *f) {
+    fprintf(f, "circuit: %d gates (%d inputs), %d outputs, depth %d\n", c->n_gates, c->n_inputs, c->n_outputs,
+            ir_depth(c));
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
+        const Gate *G = &c->gates[g];
+        fprintf(f, "g%d = [", g);
+        const Term *t = ir_terms(c, g);
+        for (uint32_t k = 0; k < G->n_in; k++) {
+            int64_t w = t[k].w;
+            if (k) fprintf(f, " %c ", w < 0 ? '-' : '+');
+            else if (w < 0) fputc('-', f);
+            if (w != 1 && w != -1) fprintf(f, "%lld*", (long long)(w < 0 ? -w : w));
+            fprintf(f, "g%d", t[k].src);
+        }
+        fprintf(f, " >= %lld]  level %d  group %d  L%d H%d %s\n", (long long)G->thr, G->level, G->group,
+                origin_layer(G->origin), origin_head(G->origin), op_name(origin_op(G->origin)));
+    }
+    for (int i = 0; i < c->n_outputs; i++) fprintf(f, "out%d = g%d\n", i, c->outputs[i]);
+}
+
+/* [sum w_i x_i >= t]: with negative weights written as w x = |w| (1 - x) - |w|
+ * over complemented literals, the gate is [sum |w_i| l_i >= t'] with
+ * t' = t + sum_(w_i<0) |w_i|.  A sum of m literals compared with t' is a
+ * majority of 2m+1-2t' inputs with m+1-2t' constant ones (t' <= (m+1)/2),
+ * or of 2t'-1 inputs with 2t'-m-1 constant zeros (otherwise). */
+bool ir_majority(const Circuit *c, GateId g, int64_t max_fanin, Lit **lits, int64_t *n_lits, int64_t *n_one,
+                 int64_t *n_zero) {
+    const Gate *G = &c->gates[g];
+    if (G->kind != G_THR) BUG("ir_majority on gate %d, not a threshold gate", g);
+    const Term *t = ir_terms(c, g);
+    int64_t m = 0, tp = G->thr;
+    for (uint32_t k = 0; k < G->n_in; k++) {
+        int64_t w = t[k].w < 0 ? -t[k].w : t[k].w;
+        if (w > max_fanin) return false;
+        m += w;
+        if (t[k].w < 0) tp += w;
+        if (m > max_fanin) return false;
+    }
+    int64_t ones = 0, zeros = 0;
+    if (2 * tp <= m + 1) ones = m + 1 - 2 * tp;
+    else zeros = 2 * tp - m - 1;
+    if (m + ones + zeros > max_fanin) return false;
+    Lit *l = xmalloc(sizeof *l * (size_t)(m ? m : 1));
+    int64_t n = 0;
+    for (uint32_t k = 0; k < G->n_in; k++) {
+        int64_t w = t[k].w < 0 ? -t[k].w : t[k].w;
+        for (int64_t r = 0; r < w; r++) l[n++] = (Lit){t[k].src, t[k].w < 0};
+    }
+    *lits = l;
+    *n_lits = n;
+    *n_one = ones;
+    *n_zero = zeros;
+    return true;
+}
