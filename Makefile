@@ -60,6 +60,11 @@ demo: deps build/tc0c
 test: build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS)
 	@tests/run.sh
 
+# Every benchmark in bench/: one "name: value unit" line per figure, and
+# build/bench/results.json.
+bench: build/tc0c
+	@bench/run.sh
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr --suppress=missingIncludeSystem compiler tests
