@@ -90,8 +90,10 @@ static int64_t as_int(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
     if (!cJSON_IsNumber(j)) fail(L, "expected an integer, got %s", json_type(j));
     double d = j->valuedouble;
     if (!isfinite(d) || d != floor(d)) fail(L, "expected an integer, got %g", d);
-    if (d < (double)lo || d > (double)hi)
+    if (d < (double)lo || d > (double)hi) {
+        if (fabs(d) >= 1e15) fail(L, "value %g out of range [%lld, %lld]", d, (long long)lo, (long long)hi);
         fail(L, "value %.0f out of range [%lld, %lld]", d, (long long)lo, (long long)hi);
+    }
     return (int64_t)d;
 }
 
@@ -225,7 +227,9 @@ static int64_t *read_table(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
         int64_t y = as_int(L, s->child->next, lo, hi);
         if (i == 0 && x != pmin(p)) fail(L, "the first step must start at x = %lld", (long long)pmin(p));
         if (i > 0) {
-            if (x <= prev_x) fail(L, "x = %lld does not increase", (long long)x);
+            if (x <= prev_x)
+                fail(L, "x = %lld does not increase (the previous step starts at x = %lld)", (long long)x,
+                     (long long)prev_x);
             for (int64_t h = prev_x; h < x; h++) t[h - pmin(p)] = prev_y;
         }
         prev_x = x;
@@ -405,6 +409,8 @@ static void load_output(Loader *L, const cJSON *j) {
                 fail(L, "expected a label of 1 to 32 characters");
             for (const char *s = c->valuestring; *s; s++)
                 if (*s <= ' ' || *s > '~') fail(L, "a label must be printable ASCII without spaces");
+            for (int k = 0; k < i; k++)
+                if (strcmp(o->labels[k], c->valuestring) == 0) fail(L, "label '%s' appears twice", c->valuestring);
             o->labels[i] = arena_strdup(&m->arena, c->valuestring);
             pop(L, m2);
         }
@@ -474,6 +480,8 @@ static void load_root(Loader *L, const cJSON *root) {
         mark = push_key(L, "scales");
         expect_object(L, scales);
         for (const cJSON *c = scales->child; c; c = c->next) {
+            for (const cJSON *e = c->next; e; e = e->next)
+                if (strcmp(e->string, c->string) == 0) fail(L, "duplicate key '%s'", c->string);
             size_t m2 = push_key(L, c->string);
             as_int(L, c, -64, 64);
             pop(L, m2);
@@ -524,11 +532,62 @@ static void load_root(Loader *L, const cJSON *root) {
     pop(L, mark);
 }
 
-/* Prints "FILE:LINE:COL: malformed JSON" for a cJSON parse failure. */
+/* Corrects cJSON's failure position and names the reason where it can.  cJSON
+ * reports one character too late when an object key does not start with '"'
+ * (a trailing comma: `{"a": 1,}`), and inside the string when a string is
+ * never closed; it stops at the backslash of an invalid escape.  The text
+ * before the failure is a valid JSON prefix, so a scan that tracks strings
+ * and brackets tells those cases apart. */
+static const char *locate_parse_error(const char *text, const char *at, const char **why) {
+    *why = NULL;
+    if (at <= text || !*at) return at;
+    const char *q = at - 1;
+    char open[1100]; /* deeper than cJSON's nesting limit of 1000 */
+    int depth = 0;
+    bool in_string = false;
+    char prev = 0; /* last non-space character outside strings */
+    for (const char *s = text; s < q; s++) {
+        if (in_string) {
+            if (*s == '\\' && s + 1 < q) s++;
+            else if (*s == '"') in_string = false;
+            continue;
+        }
+        if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') continue;
+        if (*s == '"') in_string = true;
+        else if ((*s == '{' || *s == '[') && depth < (int)sizeof open) open[depth++] = *s;
+        else if ((*s == '}' || *s == ']') && depth > 0) depth--;
+        prev = *s;
+    }
+    if (*at == '\\' && (in_string || *q == '"')) {
+        *why = "invalid escape sequence";
+        return at;
+    }
+    if (in_string) return at;
+    if (*q == '"') {
+        *why = "unterminated string";
+        return q;
+    }
+    if ((*at == '{' || *at == '[') && depth + (*q == '{' || *q == '[') >= 1000) {
+        *why = "nested more than 1000 levels deep";
+        return at;
+    }
+    bool space = *q == ' ' || *q == '\t' || *q == '\n' || *q == '\r';
+    if (!space && depth > 0 && open[depth - 1] == '{' && (prev == '{' || prev == ',')) {
+        *why = "expected a key in double quotes";
+        return q;
+    }
+    return at;
+}
+
+/* Prints "FILE:LINE:COL: malformed JSON ..." for a cJSON parse failure. */
 static void report_parse_error(const char *file, const char *text, const char *at) {
-    int line = 1, col = 1;
+    const char *why;
     if (!at) at = text;
+    at = locate_parse_error(text, at, &why);
+    int line = 1, col = 1;
+    bool blank = true;
     for (const char *s = text; *s && s < at; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') blank = false;
         if (*s == '\n') {
             line++;
             col = 1;
@@ -538,9 +597,11 @@ static void report_parse_error(const char *file, const char *text, const char *a
     }
     char near[24] = {0};
     size_t k = 0;
-    for (const char *s = at; *s && *s != '\n' && k < sizeof near - 1; s++) near[k++] = *s;
-    if (*at) fprintf(stderr, "%s:%d:%d: malformed JSON near '%s'\n", file, line, col, near);
-    else fprintf(stderr, "%s:%d:%d: malformed JSON: unexpected end of file\n", file, line, col);
+    for (const char *s = at; *s && *s != '\n' && *s != '\r' && k < sizeof near - 1; s++) near[k++] = *s;
+    fprintf(stderr, "%s:%d:%d: malformed JSON", file, line, col);
+    if (!*at) fprintf(stderr, ": %s\n", blank ? "the file is empty" : "unexpected end of file");
+    else if (why) fprintf(stderr, ": %s near '%s'\n", why, near);
+    else fprintf(stderr, " near '%s'\n", near);
 }
 
 static char *read_file(const char *path, size_t *len_out) {
