@@ -346,6 +346,73 @@ bool ir_majority(const Circuit *c, GateId g, int64_t max_fanin, Lit **lits, int6
                  int64_t *n_zero);
 
 /* ------------------------------------------------------------------------
+ * lower.c: exact integer arithmetic as threshold logic (DESIGN.md sec. 3)
+ *
+ * A Val is an integer known to lie in [lo, hi], held as a linear form over
+ * gate outputs (always), and optionally also in thermometer code
+ * (thermo[k-1] = [x >= lo + k], k = 1..hi-lo) and in offset binary
+ * (x = lo + sum_k 2^k bits[k]).  Affine maps only compose forms (no gates);
+ * gates are made where an operation needs a code: tables and max need the
+ * thermometer, products use bits or thermometers.
+ * ---------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t lo, hi; /* every reachable value lies in [lo, hi] */
+    Form form;      /* value = form */
+    GateId *thermo; /* NULL or hi - lo gates */
+    GateId *bits;   /* NULL or nbits gates */
+    int nbits;
+} Val;
+
+/* Lowering choices (docs/lowering.md).  product_direct_max: a product of
+ * two values whose thermometer codes have at most this many gate pairs is
+ * built directly from them (one level, more gates); above it, from binary
+ * bits (one level more, fewer gates). */
+typedef struct {
+    int64_t product_direct_max;
+} LowerOpts;
+
+extern LowerOpts lower_opts;
+
+void val_free(Val *v);
+Val val_const(int64_t v);
+Val val_form(Form *f, int64_t lo, int64_t hi); /* takes f; [lo,hi] clipped to the form's bounds */
+Val val_copy(const Val *v);                    /* shares no memory */
+/* The p-bit two's complement value on gates bits[0..p-1] (bit p-1 sign). */
+Val val_from_twos(const GateId *bits, int p);
+/* a*x + b*y + c as a form (interval arithmetic for the range). */
+Val val_lin(const Val *x, int64_t a, const Val *y, int64_t b, int64_t c);
+
+void val_thermo(Circuit *c, Val *x);  /* + (hi-lo) gates, depth + 1 */
+void val_bits(Circuit *c, Val *x);    /* + nbits gates from the thermometer, depth + 1 */
+GateId val_ge(Circuit *c, Val *x, int64_t t); /* [x >= t]; the thermometer gate when there is one */
+
+/* sat_p(floor((x + r) / 2^s)) with r = round-half-up offset (numerics 1.2);
+ * with residual (res != NULL): sat_p(res + floor((x + r) / 2^s)).  Free
+ * (no gate) when s = 0 and no saturation is possible; else a thermometer of
+ * (yhi - ylo) gates, depth + 1. */
+Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p);
+/* f(x) from a table over [pmin(p), pmax(p)] (index v - pmin): a form over
+ * x's thermometer, no gates. */
+Val val_table(Circuit *c, Val *x, const int64_t *table, int p);
+/* x * y exactly (DESIGN.md 3.6). */
+Val val_mul(Circuit *c, Val *x, Val *y);
+/* floor(n / z) for z > 0, and 0 for z = 0 (the caller guarantees n = 0
+ * whenever z = 0); q in [qlo, qhi] must hold.  qhi - qlo gates, depth + 1
+ * over n and z. */
+Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi);
+/* max over xs[0..n-1]: thermometer of (hi - lo) OR gates, depth + 1 over the
+ * inputs' thermometers. */
+Val val_max(Circuit *c, Val *xs, int n);
+/* flags[j] = [xs[j] is the leftmost maximum] (DESIGN.md 3.8): needs max m
+ * (from val_max); n gates [x_j >= m] then n gates for leftmost, depth + 2.
+ * ties[j] (optional) receives [x_j >= m] (all maxima). */
+void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties);
+/* flag * x for a 0/1 gate: AND gates with x's thermometer (or bits when
+ * cheaper), depth + 1 over the later of the two. */
+Val val_gate_mul(Circuit *c, GateId flag, Val *x);
+
+/* ------------------------------------------------------------------------
  * eval.c: the fast gate-level evaluator, 64 input vectors per call
  * (bit-sliced: bit l of a word belongs to vector l)
  * ---------------------------------------------------------------------- */

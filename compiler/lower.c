@@ -1,0 +1,320 @@
+/*
+ * lower.c - the arithmetic primitives of DESIGN.md section 3, exact as
+ * docs/numerics.md defines them, over Vals (tc0c.h).  Each primitive states
+ * its gate count and depth; tests/test_lower.c checks both and checks the
+ * values exhaustively for p <= 6.
+ *
+ * Depth rule used throughout: a gate's level is 1 + the highest level it
+ * reads, so a primitive adds one level over the forms it consumes.  Forms
+ * (affine maps, tables on a thermometer) add none.
+ */
+#include "tc0c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+LowerOpts lower_opts = {.product_direct_max = 256};
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+void val_free(Val *v) {
+    form_free(&v->form);
+    free(v->thermo);
+    free(v->bits);
+    memset(v, 0, sizeof *v);
+}
+
+Val val_const(int64_t v) {
+    Val x = {.lo = v, .hi = v};
+    form_init(&x.form, v);
+    return x;
+}
+
+Val val_form(Form *f, int64_t lo, int64_t hi) {
+    Val x = {0};
+    x.form = *f;
+    form_init(f, 0);
+    form_canon(&x.form);
+    int64_t flo, fhi;
+    form_bounds(&x.form, &flo, &fhi);
+    x.lo = max64(lo, flo);
+    x.hi = min64(hi, fhi);
+    if (x.lo > x.hi) BUG("empty range [%lld, %lld]", (long long)x.lo, (long long)x.hi);
+    if (x.lo == x.hi) { /* a constant: drop the gates */
+        form_free(&x.form);
+        form_init(&x.form, x.lo);
+    }
+    return x;
+}
+
+Val val_copy(const Val *v) {
+    Val x = {.lo = v->lo, .hi = v->hi, .nbits = v->nbits};
+    form_copy(&x.form, &v->form);
+    if (v->thermo) {
+        x.thermo = xmalloc(sizeof *x.thermo * (size_t)(v->hi - v->lo));
+        memcpy(x.thermo, v->thermo, sizeof *x.thermo * (size_t)(v->hi - v->lo));
+    }
+    if (v->bits) {
+        x.bits = xmalloc(sizeof *x.bits * (size_t)v->nbits);
+        memcpy(x.bits, v->bits, sizeof *x.bits * (size_t)v->nbits);
+    }
+    return x;
+}
+
+Val val_from_twos(const GateId *bits, int p) {
+    Form f;
+    form_init(&f, 0);
+    for (int k = 0; k < p; k++) form_add_term(&f, bits[k], k == p - 1 ? -((int64_t)1 << k) : (int64_t)1 << k);
+    return val_form(&f, pmin(p), pmax(p));
+}
+
+/* [a*lo, a*hi] in order */
+static void scale_range(int64_t a, int64_t lo, int64_t hi, int64_t *rlo, int64_t *rhi) {
+    *rlo = min64(a * lo, a * hi);
+    *rhi = max64(a * lo, a * hi);
+}
+
+Val val_lin(const Val *x, int64_t a, const Val *y, int64_t b, int64_t c) {
+    Form f;
+    form_init(&f, c);
+    int64_t lo = c, hi = c, l, h;
+    if (x) {
+        form_add(&f, &x->form, a);
+        scale_range(a, x->lo, x->hi, &l, &h);
+        lo += l;
+        hi += h;
+    }
+    if (y) {
+        form_add(&f, &y->form, b);
+        scale_range(b, y->lo, y->hi, &l, &h);
+        lo += l;
+        hi += h;
+    }
+    return val_form(&f, lo, hi);
+}
+
+/* Thermometer: hi - lo gates [form >= lo + k], depth + 1 over the form. */
+void val_thermo(Circuit *c, Val *x) {
+    if (x->thermo || x->hi == x->lo) return;
+    int64_t n = x->hi - x->lo;
+    x->thermo = xmalloc(sizeof *x->thermo * (size_t)n);
+    for (int64_t k = 1; k <= n; k++) x->thermo[k - 1] = ir_thr(c, &x->form, x->lo + k);
+}
+
+GateId val_ge(Circuit *c, Val *x, int64_t t) {
+    if (t <= x->lo) return GATE_CONST1;
+    if (t > x->hi) return GATE_CONST0;
+    if (x->thermo) return x->thermo[t - x->lo - 1];
+    return ir_thr(c, &x->form, t);
+}
+
+/* Offset binary from the thermometer (DESIGN.md 3.4): bit k of u = x - lo is
+ * [sum_(m>=1) (-1)^(m+1) T_(m*2^k) >= 1].  bitlen(hi - lo) gates, depth + 1
+ * over the thermometer. */
+void val_bits(Circuit *c, Val *x) {
+    if (x->bits) return;
+    int64_t n = x->hi - x->lo;
+    int nb = 0;
+    while (((int64_t)1 << nb) <= n) nb++;
+    x->nbits = nb;
+    x->bits = xmalloc(sizeof *x->bits * (size_t)(nb ? nb : 1));
+    if (nb == 0) return;
+    val_thermo(c, x);
+    for (int k = 0; k < nb; k++) {
+        Form f;
+        form_init(&f, 0);
+        int64_t step = (int64_t)1 << k;
+        for (int64_t m = 1; m * step <= n; m++) form_add_term(&f, x->thermo[m * step - 1], m % 2 ? 1 : -1);
+        x->bits[k] = ir_thr(c, &f, 1);
+        form_free(&f);
+    }
+}
+
+/* Turns a list of thermometer gates over [lo, hi] into a Val. */
+static Val val_from_thermo(GateId *t, int64_t lo, int64_t hi) {
+    Form f;
+    form_init(&f, lo);
+    for (int64_t k = 0; k < hi - lo; k++) form_add_term(&f, t[k], 1);
+    Val x = {.lo = lo, .hi = hi, .form = f, .thermo = t};
+    form_canon(&x.form);
+    return x;
+}
+
+static int64_t round_off(int shift) { return shift > 0 ? (int64_t)1 << (shift - 1) : 0; }
+
+Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
+    int64_t r = round_off(shift), d = (int64_t)1 << shift;
+    int64_t rlo = res ? res->lo : 0, rhi = res ? res->hi : 0;
+    int64_t ylo = sat_p(p, rlo + floor_div(x->lo + r, d)), yhi = sat_p(p, rhi + floor_div(x->hi + r, d));
+    if (shift == 0 && rlo + x->lo >= pmin(p) && rhi + x->hi <= pmax(p)) return val_lin(x, 1, res, 1, 0);
+    /* y >= v  <=>  2^s res + x + r >= v 2^s, for v in (ylo, yhi] */
+    Form f;
+    form_init(&f, r);
+    form_add(&f, &x->form, 1);
+    if (res) form_add(&f, &res->form, d);
+    form_canon(&f);
+    GateId *t = xmalloc(sizeof *t * (size_t)(yhi - ylo ? yhi - ylo : 1));
+    for (int64_t v = ylo + 1; v <= yhi; v++) t[v - ylo - 1] = ir_thr(c, &f, v * d);
+    form_free(&f);
+    return val_from_thermo(t, ylo, yhi);
+}
+
+Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
+    if (x->lo < pmin(p) || x->hi > pmax(p)) BUG("table input [%lld, %lld] outside p = %d", (long long)x->lo,
+                                                (long long)x->hi, p);
+    val_thermo(c, x);
+    int64_t f0 = table[x->lo - pmin(p)], lo = f0, hi = f0;
+    Form f;
+    form_init(&f, f0);
+    for (int64_t k = 1; k <= x->hi - x->lo; k++) {
+        int64_t fk = table[x->lo + k - pmin(p)], fp = table[x->lo + k - 1 - pmin(p)];
+        form_add_term(&f, x->thermo[k - 1], fk - fp);
+        lo = min64(lo, fk);
+        hi = max64(hi, fk);
+    }
+    return val_form(&f, lo, hi);
+}
+
+/* AND(a, b) of two 0/1 gates.  When a is a threshold gate [L >= t] at a
+ * higher level than b, the AND is folded into one gate over a's inputs,
+ * [L + B b >= t + B] with B = max(L) - t + 1, so it costs no extra level. */
+static GateId and_fused(Circuit *c, GateId a, GateId b) {
+    if (a == GATE_CONST0 || b == GATE_CONST0) return GATE_CONST0;
+    if (a == GATE_CONST1) return b;
+    if (b == GATE_CONST1) return a;
+    if (c->gates[b].level > c->gates[a].level) {
+        GateId s = a;
+        a = b;
+        b = s;
+    }
+    const Gate *A = &c->gates[a];
+    if (A->kind != G_THR || A->level <= c->gates[b].level) return ir_and(c, a, b);
+    Form f;
+    form_init(&f, 0);
+    const Term *t = ir_terms(c, a);
+    for (uint32_t k = 0; k < A->n_in; k++) form_add_term(&f, t[k].src, t[k].w);
+    int64_t lo, hi, thr = A->thr;
+    form_bounds(&f, &lo, &hi);
+    int64_t B = hi - thr + 1;
+    form_add_term(&f, b, B);
+    GateId g = ir_thr(c, &f, thr + B);
+    form_free(&f);
+    return g;
+}
+
+Val val_gate_mul(Circuit *c, GateId flag, Val *x) {
+    if (flag == GATE_CONST0) return val_const(0);
+    if (flag == GATE_CONST1) return val_copy(x);
+    Form f;
+    form_init(&f, 0);
+    form_add_term(&f, flag, x->lo);
+    int64_t n = x->hi - x->lo;
+    if (n > 0) {
+        if (x->thermo || n <= lower_opts.product_direct_max) { /* n gates */
+            val_thermo(c, x);
+            for (int64_t k = 0; k < n; k++) form_add_term(&f, and_fused(c, flag, x->thermo[k]), 1);
+        } else { /* nbits gates, one level more */
+            val_bits(c, x);
+            for (int k = 0; k < x->nbits; k++) form_add_term(&f, and_fused(c, flag, x->bits[k]), (int64_t)1 << k);
+        }
+    }
+    return val_form(&f, min64(0, x->lo), max64(0, x->hi));
+}
+
+/* x*y = lx ly + lx w + ly u + u w with u = x - lx, w = y - ly; u w is a sum
+ * of ANDs: of thermometer pairs (hx*hy gates, one level over the two
+ * thermometers) when that is at most product_direct_max gates, else of bit
+ * pairs (nbits(x)*nbits(y) gates, one level over the bits). */
+Val val_mul(Circuit *c, Val *x, Val *y) {
+    if (x->lo == x->hi) return val_lin(y, x->lo, NULL, 0, 0);
+    if (y->lo == y->hi) return val_lin(x, y->lo, NULL, 0, 0);
+    int64_t lx = x->lo, ly = y->lo, hx = x->hi - lx, hy = y->hi - ly;
+    int64_t c1 = x->lo * y->lo, c2 = x->lo * y->hi, c3 = x->hi * y->lo, c4 = x->hi * y->hi;
+    int64_t lo = min64(min64(c1, c2), min64(c3, c4)), hi = max64(max64(c1, c2), max64(c3, c4));
+    Form f;
+    form_init(&f, -lx * ly);
+    form_add(&f, &y->form, lx); /* lx (ly + w) */
+    form_add(&f, &x->form, ly); /* ly (lx + u) */
+    if (hx * hy <= lower_opts.product_direct_max) {
+        val_thermo(c, x);
+        val_thermo(c, y);
+        for (int64_t k = 0; k < hx; k++)
+            for (int64_t m = 0; m < hy; m++) form_add_term(&f, ir_and(c, x->thermo[k], y->thermo[m]), 1);
+    } else {
+        val_bits(c, x);
+        val_bits(c, y);
+        for (int i = 0; i < x->nbits; i++)
+            for (int j = 0; j < y->nbits; j++)
+                form_add_term(&f, ir_and(c, x->bits[i], y->bits[j]), (int64_t)1 << (i + j));
+    }
+    return val_form(&f, lo, hi);
+}
+
+/* floor(n/z) >= v <=> n - v z >= 0 when z > 0 (DESIGN.md 3.7).  When z may
+ * be 0 (then n = 0 and q = 0): for v >= 1 the gate [K (n - v z) + z >= 1]
+ * with K = max(z) + 1 is 0 at z = 0 and equals [n - v z >= 0] for z >= 1;
+ * for v <= 0 the plain gate is already 1 at z = 0. */
+Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi) {
+    if (z->lo < 0) BUG("division by a value that may be negative");
+    GateId *t = xmalloc(sizeof *t * (size_t)(qhi - qlo ? qhi - qlo : 1));
+    for (int64_t v = qlo + 1; v <= qhi; v++) {
+        Form f;
+        form_copy(&f, &n->form);
+        form_add(&f, &z->form, -v);
+        if (z->lo >= 1 || v <= 0) {
+            t[v - qlo - 1] = ir_thr(c, &f, 0);
+        } else {
+            Form g;
+            form_init(&g, 0);
+            form_add(&g, &f, z->hi + 1);
+            form_add(&g, &z->form, 1);
+            t[v - qlo - 1] = ir_thr(c, &g, 1);
+            form_free(&g);
+        }
+        form_free(&f);
+    }
+    return val_from_thermo(t, qlo, qhi);
+}
+
+/* [max >= v] = OR_j [x_j >= v]: one gate per v in (max lo_j, max hi_j]. */
+Val val_max(Circuit *c, Val *xs, int n) {
+    int64_t lo = xs[0].lo, hi = xs[0].hi;
+    for (int j = 1; j < n; j++) {
+        lo = max64(lo, xs[j].lo);
+        hi = max64(hi, xs[j].hi);
+    }
+    for (int j = 0; j < n; j++) val_thermo(c, &xs[j]);
+    GateId *t = xmalloc(sizeof *t * (size_t)(hi - lo ? hi - lo : 1));
+    for (int64_t v = lo + 1; v <= hi; v++) {
+        Form f;
+        form_init(&f, 0);
+        for (int j = 0; j < n; j++) form_add_term(&f, val_ge(c, &xs[j], v), 1);
+        t[v - lo - 1] = ir_thr(c, &f, 1);
+        form_free(&f);
+    }
+    return val_from_thermo(t, lo, hi);
+}
+
+/* ties_j = [x_j - m >= 0]; flags_j = [j ties_j - sum_(j'<j) ties_j' >= j]
+ * (flags_0 = ties_0): the leftmost maximum. */
+void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties) {
+    GateId *tie = xmalloc(sizeof *tie * (size_t)n);
+    for (int j = 0; j < n; j++) {
+        Form f;
+        form_copy(&f, &xs[j].form);
+        form_add(&f, &m->form, -1);
+        tie[j] = ir_thr(c, &f, 0);
+        form_free(&f);
+    }
+    for (int j = 0; j < n; j++) {
+        Form f;
+        form_init(&f, 0);
+        form_add_term(&f, tie[j], j > 0 ? j : 1);
+        for (int k = 0; k < j; k++) form_add_term(&f, tie[k], -1);
+        flags[j] = ir_thr(c, &f, j > 0 ? j : 1);
+        form_free(&f);
+        if (ties) ties[j] = tie[j];
+    }
+    free(tie);
+}

@@ -1,0 +1,317 @@
+/*
+ * test_lower.c - every lowering primitive against plain integer arithmetic:
+ * exhaustively over all inputs for p = 2..6 (both signs, saturation edges,
+ * z = 0, ties) and on 10^5 random inputs at p = 8.  Each test also checks
+ * the primitive's stated gate count and depth.
+ *
+ * A test circuit has k p-bit two's complement inputs; the primitive's
+ * result is read back through its offset-binary bits (val_bits).
+ */
+#include "check.h"
+#include "tc0c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAXK = 4 };
+
+typedef struct {
+    const char *name;
+    int k;         /* operands */
+    int p;
+    /* builds the result from operand Vals; may set want_gates and want_depth
+     * (-1: not checked) */
+    Val (*build)(Circuit *c, Val *x, int p, int64_t *want_gates, int *want_depth);
+    /* reference; returns 0 to skip an input (outside the primitive's domain) */
+    int (*ref)(const int64_t *x, int p, int64_t *out);
+} Prim;
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static int val_depth(const Circuit *c, const Val *v) {
+    int d = 0;
+    for (int i = 0; i < v->form.n; i++)
+        if (c->gates[v->form.t[i].src].level > d) d = c->gates[v->form.t[i].src].level;
+    return d;
+}
+
+/* Builds, checks gates/depth, then evaluates on `count` inputs (all when
+ * exhaustive). */
+static void run_prim(const Prim *P, int p, int exhaustive, long count) {
+    int k = P->k;
+    Circuit *c = ir_new(k * p);
+    Val x[MAXK];
+    for (int i = 0; i < k; i++) {
+        GateId bits[64];
+        for (int b = 0; b < p; b++) bits[b] = ir_input(i * p + b);
+        x[i] = val_from_twos(bits, p);
+    }
+    int32_t before = c->n_gates;
+    int64_t want_gates = -1;
+    int want_depth = -1;
+    Val r = P->build(c, x, p, &want_gates, &want_depth);
+    int64_t made = c->n_gates - before;
+    int depth = val_depth(c, &r);
+    if (want_gates >= 0) CHECK(made == want_gates, "%s p=%d: %lld gates, formula says %lld", P->name, p,
+                               (long long)made, (long long)want_gates);
+    if (want_depth >= 0) CHECK(depth == want_depth, "%s p=%d: depth %d, formula says %d", P->name, p, depth,
+                               want_depth);
+    printf("  %-12s p=%d: %6lld gates, depth %d\n", P->name, p, (long long)made, depth);
+    val_bits(c, &r);
+    for (int b = 0; b < r.nbits; b++) ir_add_output(c, r.bits[b]);
+    const char *err = ir_check(c);
+    CHECK(err == NULL, "%s p=%d: checker: %s", P->name, p, err ? err : "");
+    Evaluator *e = eval_new(c);
+    long total = exhaustive ? 1L << (k * p) : count;
+    uint64_t in[MAXK * 16], out[64];
+    int64_t vals[64][MAXK];
+    long bad = 0, checked = 0;
+    for (long base = 0; base < total; base += 64) {
+        memset(in, 0, sizeof in);
+        for (int l = 0; l < 64; l++) {
+            long idx = base + l < total ? base + l : base;
+            for (int i = 0; i < k; i++) {
+                uint64_t u = exhaustive ? ((uint64_t)idx >> (i * p)) & ((1u << p) - 1) : next_rand() & ((1u << p) - 1);
+                vals[l][i] = (int64_t)u - ((u >> (p - 1)) ? ((int64_t)1 << p) : 0);
+                for (int b = 0; b < p; b++) in[i * p + b] |= ((u >> b) & 1) << l;
+            }
+        }
+        eval_run(e, in, out);
+        for (int l = 0; l < 64 && base + l < total; l++) {
+            int64_t want;
+            if (!P->ref(vals[l], p, &want)) continue;
+            int64_t got = r.lo;
+            for (int b = 0; b < r.nbits; b++) got += (int64_t)((out[b] >> l) & 1) << b;
+            checked++;
+            if (got != want && bad++ < 3)
+                CHECK(0, "%s p=%d inputs (%lld, %lld, %lld): circuit %lld, reference %lld", P->name, p,
+                      (long long)vals[l][0], (long long)(k > 1 ? vals[l][1] : 0), (long long)(k > 2 ? vals[l][2] : 0),
+                      (long long)got, (long long)want);
+        }
+    }
+    CHECK(bad == 0, "%s p=%d: %ld of %ld inputs wrong", P->name, p, bad, checked);
+    CHECK(checked > 0, "%s p=%d: no input checked", P->name, p);
+    eval_free(e);
+    val_free(&r);
+    for (int i = 0; i < k; i++) val_free(&x[i]);
+    ir_free(c);
+}
+
+/* ---- requantize: y = sat_p(floor((3x + 5 + r) / 2^2)) with 2 extra bits
+ * of headroom so saturation happens; thermometer of (yhi - ylo) gates. ---- */
+static Val b_requant(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val l = val_lin(&x[0], 3, NULL, 0, 5);
+    Val y = val_requant(c, &l, NULL, 2, p);
+    *g = y.hi - y.lo;
+    *d = 1;
+    val_free(&l);
+    return y;
+}
+static int r_requant(const int64_t *x, int p, int64_t *out) {
+    *out = requant(p, 3 * x[0] + 5, 2);
+    return 1;
+}
+
+/* ---- residual requantize: sat_p(x0 + floor((2 x1 - 1 + r)/2)) ---- */
+static Val b_resid(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val l = val_lin(&x[1], 2, NULL, 0, -1);
+    Val y = val_requant(c, &l, &x[0], 1, p);
+    *g = y.hi - y.lo;
+    *d = 1;
+    val_free(&l);
+    return y;
+}
+static int r_resid(const int64_t *x, int p, int64_t *out) {
+    *out = requant_res(p, x[0], 2 * x[1] - 1, 1);
+    return 1;
+}
+
+/* ---- a free requantize (shift 0, no saturation possible): no gates ---- */
+static Val b_free(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val half = val_lin(&x[0], 1, &x[1], -1, 0); /* range [-2^p+1, 2^p-1] needs p+1 bits */
+    Val y = val_requant(c, &half, NULL, 0, p + 1);
+    *g = 0;
+    *d = 0;
+    val_free(&half);
+    return y;
+}
+static int r_free(const int64_t *x, int p, int64_t *out) {
+    (void)p;
+    *out = x[0] - x[1];
+    return 1;
+}
+
+/* ---- thermometer to binary: bits of x - lo; p gates, depth 2 ---- */
+static Val b_bin(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val y = val_copy(&x[0]);
+    val_thermo(c, &y);
+    int32_t before = c->n_gates;
+    val_bits(c, &y);
+    *g = -1;
+    *d = -1;
+    /* p - 1 new gates: the top bit is the thermometer gate T_(2^(p-1)) */
+    CHECK(c->n_gates - before == p - 1, "binary p=%d: %d bit gates, formula says %d", p, c->n_gates - before, p - 1);
+    int lvl = 0;
+    for (int b = 0; b < y.nbits; b++)
+        if (c->gates[y.bits[b]].level > lvl) lvl = c->gates[y.bits[b]].level;
+    CHECK(lvl == 2, "binary p=%d: bits at level %d, formula says 2", p, lvl);
+    /* result: a form over the bits only */
+    Form f;
+    form_init(&f, y.lo);
+    for (int b = 0; b < y.nbits; b++) form_add_term(&f, y.bits[b], (int64_t)1 << b);
+    Val r = val_form(&f, y.lo, y.hi);
+    val_free(&y);
+    return r;
+}
+static int r_ident(const int64_t *x, int p, int64_t *out) {
+    (void)p;
+    *out = x[0];
+    return 1;
+}
+
+/* ---- table (a GELU-like odd function): no gates beyond the thermometer ---- */
+static int64_t table_fn(int64_t v, int p) {
+    int64_t y = v > 0 ? v : v / 3 - (v % 5 == 0);
+    return sat_p(p, y);
+}
+static Val b_table(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    int64_t *t = xmalloc(sizeof *t << p);
+    for (int64_t v = pmin(p); v <= pmax(p); v++) t[v - pmin(p)] = table_fn(v, p);
+    Val y = val_table(c, &x[0], t, p);
+    free(t);
+    *g = ((int64_t)1 << p) - 1; /* the thermometer of x */
+    *d = 1;
+    return y;
+}
+static int r_table(const int64_t *x, int p, int64_t *out) {
+    *out = table_fn(x[0], p);
+    return 1;
+}
+
+/* ---- product of two variables ---- */
+static Val b_mul(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    int64_t h = ((int64_t)1 << p) - 1;
+    Val y = val_mul(c, &x[0], &x[1]);
+    if (h * h <= lower_opts.product_direct_max) { /* two thermometers + all pairs */
+        *g = 2 * h + h * h;
+        *d = 2;
+    } else { /* thermometers, bits, bit pairs */
+        *g = 2 * h + 2 * (p - 1) + p * p; /* the top bit is a thermometer gate */
+        *d = 3;
+    }
+    return y;
+}
+static int r_mul(const int64_t *x, int p, int64_t *out) {
+    (void)p;
+    *out = x[0] * x[1];
+    return 1;
+}
+
+/* ---- flag * value (AND with the thermometer; fused, no extra level) ---- */
+static Val b_gmul(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    GateId flag = val_ge(c, &x[0], 1); /* [x0 >= 1], level 1 */
+    Val y = val_gate_mul(c, flag, &x[1]);
+    (void)p;
+    *g = -1;
+    *d = 1 + ((((int64_t)1 << p) - 1) > lower_opts.product_direct_max);
+    return y;
+}
+static int r_gmul(const int64_t *x, int p, int64_t *out) {
+    (void)p;
+    *out = x[0] >= 1 ? x[1] : 0;
+    return 1;
+}
+
+/* ---- division floor(4 x0 / z), z = x1 + 2^(p-1) in [0, 2^p - 1], saturated
+ * to p bits; z = 0 only with n = 0 (the softmax invariant) ---- */
+static Val b_div(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val n = val_lin(&x[0], 4, NULL, 0, 0);
+    Val z = val_lin(&x[1], 1, NULL, 0, -pmin(p));
+    Val q = val_div(c, &n, &z, pmin(p), pmax(p));
+    *g = ((int64_t)1 << p) - 1;
+    *d = 1;
+    val_free(&n);
+    val_free(&z);
+    return q;
+}
+static int r_div(const int64_t *x, int p, int64_t *out) {
+    int64_t n = 4 * x[0], z = x[1] - pmin(p);
+    if (z == 0 && n != 0) return 0;
+    *out = z ? sat_p(p, floor_div(n, z)) : 0;
+    return 1;
+}
+
+/* ---- max of three values ---- */
+static Val b_max(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val m = val_max(c, x, 3);
+    *g = 3 * (((int64_t)1 << p) - 1) + (((int64_t)1 << p) - 1);
+    *d = 2;
+    return m;
+}
+static int r_max(const int64_t *x, int p, int64_t *out) {
+    (void)p;
+    *out = x[0] > x[1] ? x[0] : x[1];
+    if (x[2] > *out) *out = x[2];
+    return 1;
+}
+
+/* ---- leftmost argmax of three values, as an index 0..2 ---- */
+static Val b_argmax(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val m = val_max(c, x, 3);
+    GateId flags[3];
+    int32_t before = c->n_gates;
+    val_argmax(c, x, 3, &m, flags, NULL);
+    (void)p;
+    *g = -1;
+    *d = -1;
+    CHECK(c->n_gates - before <= 6, "argmax: %d gates, formula says at most 2n = 6", c->n_gates - before);
+    Form f;
+    form_init(&f, 0);
+    form_add_term(&f, flags[1], 1);
+    form_add_term(&f, flags[2], 2);
+    int lvl = 0;
+    for (int j = 0; j < 3; j++)
+        if (c->gates[flags[j]].level > lvl) lvl = c->gates[flags[j]].level;
+    CHECK(lvl == 4, "argmax: flags at level %d, formula says max + 2 = 4", lvl);
+    val_free(&m);
+    return val_form(&f, 0, 2);
+}
+static int r_argmax(const int64_t *x, int p, int64_t *out) {
+    (void)p;
+    int best = 0;
+    for (int j = 1; j < 3; j++)
+        if (x[j] > x[best]) best = j;
+    *out = best;
+    return 1;
+}
+
+static const Prim prims[] = {
+    {"requant", 1, 0, b_requant, r_requant}, {"residual", 2, 0, b_resid, r_resid},
+    {"free", 2, 0, b_free, r_free},          {"binary", 1, 0, b_bin, r_ident},
+    {"table", 1, 0, b_table, r_table},       {"product", 2, 0, b_mul, r_mul},
+    {"flag_mul", 2, 0, b_gmul, r_gmul},      {"division", 2, 0, b_div, r_div},
+    {"max", 3, 0, b_max, r_max},             {"argmax", 3, 0, b_argmax, r_argmax},
+};
+
+int main(void) {
+    for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
+        const Prim *P = &prims[i];
+        for (int p = 2; p <= 6; p++) {
+            if (P->k * p > 18) continue; /* 3 operands: exhaustive up to p = 6 is 2^18 */
+            run_prim(P, p, 1, 0);
+        }
+        run_prim(P, 8, 0, 100000);
+    }
+    /* the other product route at small p */
+    int64_t saved = lower_opts.product_direct_max;
+    lower_opts.product_direct_max = 0;
+    for (int p = 2; p <= 6; p++) run_prim(&prims[5], p, 1, 0);
+    lower_opts.product_direct_max = saved;
+    return check_done("test_lower");
+}
