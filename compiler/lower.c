@@ -76,6 +76,29 @@ static void scale_range(int64_t a, int64_t lo, int64_t hi, int64_t *rlo, int64_t
 }
 
 Val val_lin(const Val *x, int64_t a, const Val *y, int64_t b, int64_t c) {
+    if (y && y->lo == y->hi) { /* fold constants into c */
+        c += b * y->lo;
+        y = NULL;
+    }
+    if (x && x->lo == x->hi) {
+        c += a * x->lo;
+        x = NULL;
+    }
+    if (!x || a == 0) { /* put the one Val first */
+        const Val *t = x;
+        x = y;
+        y = t;
+        int64_t s = a;
+        a = b;
+        b = s;
+    }
+    if (x && a == 1 && (!y || b == 0)) { /* x + c: x's codes serve unchanged */
+        Val r = val_copy(x);
+        r.lo += c;
+        r.hi += c;
+        r.form.c += c;
+        return r;
+    }
     Form f;
     form_init(&f, c);
     int64_t lo = c, hi = c, l, h;

@@ -4,10 +4,15 @@
  */
 #include "tc0c.h"
 
+#include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define TC0C_VERSION "0.1.0"
+
+#define DEFAULT_MAX_GATES 10000000LL
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -21,11 +26,25 @@ static void usage(FILE *f) {
             "                            evaluate the reference model on STRING (one\n"
             "                            character per token); prints accept/reject or\n"
             "                            one label per position\n"
+            "  compile MODEL -n N -o DIR [--max-gates G] [--quiet] [--dump]\n"
+            "                            build the threshold circuit for inputs of exactly\n"
+            "                            N tokens; writes DIR/<name>_n<N>.stats.json\n"
+            "  verify MODEL -n N [--random K] [--seed S] [--max-gates G] [--quiet]\n"
+            "                            compile, then compare circuit and reference on all\n"
+            "                            |vocab|^N strings when at most 2^20, else on K\n"
+            "                            seeded random strings (default 100000)\n"
+            "  stats MODEL -n N [--max-gates G]\n"
+            "                            compile and print gates, depth, edges, fan-in,\n"
+            "                            per operation and per layer\n"
             "  help                      this text\n"
+            "\n"
+            "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
+            "%lld; about 4 GiB of memory); --dump prints every gate.\n"
             "\n"
             "exit codes: 0 success, 1 usage error, 2 invalid model or input,\n"
             "            3 circuit/reference mismatch, 4 circuit too large\n"
-            "Model format: docs/model-format.md; exact semantics: docs/numerics.md.\n");
+            "Model format: docs/model-format.md; exact semantics: docs/numerics.md.\n",
+            DEFAULT_MAX_GATES);
 }
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -82,6 +101,163 @@ static int cmd_run(int argc, char **argv) {
     return rc;
 }
 
+/* Options shared by the circuit commands. */
+typedef struct {
+    const char *model, *outdir;
+    int n;
+    long long max_gates, random;
+    unsigned long long seed;
+    bool quiet, dump;
+} Args;
+
+static bool parse_num(const char *cmd, const char *opt, const char *s, long long lo, long long hi, long long *v) {
+    char *end;
+    errno = 0;
+    long long x = s ? strtoll(s, &end, 10) : 0;
+    if (!s || errno || *end || end == s || x < lo || x > hi) {
+        fprintf(stderr, "tc0c %s: %s needs a whole number from %lld to %lld, got '%s'\n", cmd, opt, lo, hi,
+                s ? s : "");
+        return false;
+    }
+    *v = x;
+    return true;
+}
+
+/* Parses MODEL -n N and the options; "allowed" lists the options the
+ * command takes.  Returns false after printing a usage error. */
+static bool parse_args(const char *cmd, int argc, char **argv, const char *allowed, Args *a) {
+    memset(a, 0, sizeof *a);
+    a->n = -1;
+    a->max_gates = DEFAULT_MAX_GATES;
+    a->random = 100000;
+    a->seed = 1;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        long long v;
+        if (o[0] != '-' || !o[1]) {
+            if (a->model) {
+                fprintf(stderr, "tc0c %s: unexpected argument '%s'\n", cmd, o);
+                return false;
+            }
+            a->model = o;
+            continue;
+        }
+        if (!strstr(allowed, o)) {
+            fprintf(stderr, "tc0c %s: unknown option '%s'\nTry 'tc0c help'.\n", cmd, o);
+            return false;
+        }
+        if (!strcmp(o, "--quiet")) a->quiet = true;
+        else if (!strcmp(o, "--dump")) a->dump = true;
+        else if (i + 1 >= argc) {
+            fprintf(stderr, "tc0c %s: %s needs a value\n", cmd, o);
+            return false;
+        } else if (!strcmp(o, "-o")) a->outdir = argv[++i];
+        else if (!strcmp(o, "-n")) {
+            if (!parse_num(cmd, o, argv[++i], 1, MAX_LEN, &v)) return false;
+            a->n = (int)v;
+        } else if (!strcmp(o, "--max-gates")) {
+            if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->max_gates)) return false;
+        } else if (!strcmp(o, "--random")) {
+            if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->random)) return false;
+        } else if (!strcmp(o, "--seed")) {
+            if (!parse_num(cmd, o, argv[++i], 0, 1LL << 62, &v)) return false;
+            a->seed = (unsigned long long)v;
+        }
+    }
+    if (!a->model || a->n < 0) {
+        fprintf(stderr, "tc0c %s: needs MODEL and -n N\nTry 'tc0c help'.\n", cmd);
+        return false;
+    }
+    return true;
+}
+
+/* Loads the model and compiles it; returns an exit code (0: ok). */
+static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled *cm) {
+    *m = model_load(a->model);
+    if (!*m) return EXIT_INVALID;
+    if (a->n > (*m)->max_len) {
+        fprintf(stderr, "tc0c %s: -n %d exceeds the model's max_len %d\n", cmd, a->n, (*m)->max_len);
+        return EXIT_INVALID;
+    }
+    CompileOpts o = {.n = a->n, .max_gates = a->max_gates, .quiet = a->quiet};
+    if (!compile_model(*m, &o, cm)) return EXIT_TOO_BIG;
+    if (a->dump) ir_dump(cm->c, stdout);
+    return EXIT_OK;
+}
+
+static int cmd_compile(int argc, char **argv) {
+    Args a;
+    if (!parse_args("compile", argc, argv, "-n -o --max-gates --quiet --dump", &a)) return EXIT_USAGE;
+    if (!a.outdir) {
+        fprintf(stderr, "tc0c compile: needs -o DIR\n");
+        return EXIT_USAGE;
+    }
+    Model *m = NULL;
+    Compiled cm = {0};
+    int rc = load_and_compile("compile", &a, &m, &cm);
+    if (rc == EXIT_OK) {
+        if (mkdir(a.outdir, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "tc0c compile: cannot create %s: %s\n", a.outdir, strerror(errno));
+            rc = EXIT_USAGE;
+        } else {
+            size_t len = strlen(a.outdir) + strlen(m->name) + 64;
+            char *path = xmalloc(len);
+            snprintf(path, len, "%s/%s_n%d.stats.json", a.outdir, m->name, a.n);
+            cJSON *j = stats_json(m, &cm);
+            char *text = cJSON_Print(j);
+            size_t tl = strlen(text);
+            text = xrealloc(text, tl + 2);
+            memcpy(text + tl, "\n", 2);
+            if (!write_text_file(path, text)) rc = EXIT_USAGE;
+            else if (!a.quiet) fprintf(stderr, "tc0c: wrote %s\n", path);
+            free(text);
+            cJSON_Delete(j);
+            free(path);
+            stats_print(m, &cm, stdout);
+        }
+    }
+    compiled_free(&cm);
+    model_free(m);
+    return rc;
+}
+
+static int cmd_stats(int argc, char **argv) {
+    Args a;
+    if (!parse_args("stats", argc, argv, "-n --max-gates --quiet --dump", &a)) return EXIT_USAGE;
+    a.quiet = true;
+    Model *m = NULL;
+    Compiled cm = {0};
+    int rc = load_and_compile("stats", &a, &m, &cm);
+    if (rc == EXIT_OK) stats_print(m, &cm, stdout);
+    compiled_free(&cm);
+    model_free(m);
+    return rc;
+}
+
+static int cmd_verify(int argc, char **argv) {
+    Args a;
+    if (!parse_args("verify", argc, argv, "-n --random --seed --max-gates --quiet", &a)) return EXIT_USAGE;
+    Model *m = NULL;
+    Compiled cm = {0};
+    int rc = load_and_compile("verify", &a, &m, &cm);
+    if (rc == EXIT_OK) {
+        VerifyOpts vo = {.random = a.random, .seed = a.seed, .exhaustive_ok = true};
+        bool exhaustive;
+        long checked = verify_circuit(m, &cm, &vo, &exhaustive);
+        if (checked < 0) {
+            rc = EXIT_MISMATCH;
+        } else {
+            CircuitStats s;
+            ir_stats(cm.c, &s);
+            printf("%s n=%d: circuit = reference on %ld %s strings (%lld gates, depth %d)\n", m->name, a.n,
+                   checked, exhaustive ? "(all)" : "random", (long long)s.gates, s.depth);
+        }
+    }
+    compiled_free(&cm);
+    model_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -98,5 +274,8 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2);
+    if (!strcmp(cmd, "verify")) return cmd_verify(argc - 2, argv + 2);
+    if (!strcmp(cmd, "stats")) return cmd_stats(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

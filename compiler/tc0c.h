@@ -413,6 +413,74 @@ void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties)
 Val val_gate_mul(Circuit *c, GateId flag, Val *x);
 
 /* ------------------------------------------------------------------------
+ * compile.c: a whole model for inputs of exactly n tokens -> a circuit
+ *
+ * Inputs: token i's code in binary, bits_per_token wires, LSB first, at
+ * inputs [i*bits_per_token, (i+1)*bits_per_token).  A BOS token is a
+ * constant.  Outputs: OUT_ACCEPT, one wire (1 = accept); OUT_LABEL, n
+ * label indices of label_bits wires each, LSB first.  Codes >= n_vocab
+ * are outside the circuit's domain.
+ * ---------------------------------------------------------------------- */
+
+typedef struct {
+    int n;             /* input length in tokens */
+    int64_t max_gates; /* refuse above this (estimate and build) */
+    bool quiet;        /* no progress on stderr */
+} CompileOpts;
+
+typedef struct {
+    Circuit *c;
+    int n;
+    int bits_per_token;
+    int label_bits;    /* OUT_LABEL: bits per position */
+    int64_t estimate;  /* the pre-build gate estimate */
+} Compiled;
+
+int model_token_bits(const Model *m);
+/* Upper-bound estimate of the gate count, with the largest contributor
+ * named in *driver (static text). */
+int64_t compile_estimate(const Model *m, int n, const char **driver);
+/* Returns false (after printing why) when the estimate exceeds max_gates. */
+bool compile_model(const Model *m, const CompileOpts *o, Compiled *out);
+void compiled_free(Compiled *cm);
+/* Packs token strings into bit-sliced input words (64 strings); tokens[l]
+ * is string l's token array.  in has c->n_inputs words. */
+void compiled_pack_inputs(const Compiled *cm, int *const *tokens, int count, uint64_t *in);
+/* Decodes lane l of the output words into model outputs (ref format). */
+void compiled_unpack_outputs(const Compiled *cm, const Model *m, const uint64_t *out, int l, int *dst);
+
+/* ------------------------------------------------------------------------
+ * verify.c: circuit against reference on many inputs
+ * ---------------------------------------------------------------------- */
+
+typedef struct {
+    long random;   /* random strings when not exhaustive */
+    uint64_t seed;
+    bool exhaustive_ok; /* enumerate all |V|^n strings when <= 2^20 */
+} VerifyOpts;
+
+/* Returns the number of strings checked, or -1 after printing the first
+ * mismatch (both outputs) to stderr. */
+long verify_circuit(const Model *m, const Compiled *cm, const VerifyOpts *o, bool *exhaustive);
+/* A string of n tokens as text (for messages). */
+void tokens_to_string(const Model *m, const int *tokens, int n, char *buf);
+/* Fills tokens with the k-th string of length n in base-|V| order. */
+void tokens_from_index(const Model *m, uint64_t k, int n, int *tokens);
+/* The xorshift64* generator all seeded tools use. */
+uint64_t rng_next(uint64_t *state);
+
+/* ------------------------------------------------------------------------
+ * stats.c: circuit statistics as text and JSON
+ * ---------------------------------------------------------------------- */
+
+/* Builds the stats object ("gates", "depth", ..., per layer and op). */
+struct cJSON;
+struct cJSON *stats_json(const Model *m, const Compiled *cm);
+void stats_print(const Model *m, const Compiled *cm, FILE *f);
+/* Writes text to path; prints the error and returns false on failure. */
+bool write_text_file(const char *path, const char *text);
+
+/* ------------------------------------------------------------------------
  * eval.c: the fast gate-level evaluator, 64 input vectors per call
  * (bit-sliced: bit l of a word belongs to vector l)
  * ---------------------------------------------------------------------- */

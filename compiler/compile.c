@@ -1,0 +1,451 @@
+/*
+ * compile.c - lowers a whole model, for inputs of exactly n tokens, into a
+ * threshold circuit (docs/lowering.md).  The model's values become Vals
+ * (lower.c); every step follows docs/numerics.md and names its section.
+ * Affine maps, residuals and tables compose linear forms and cost no gate;
+ * gates appear where the numerics need a code: requantization with a shift
+ * or with possible saturation, products, max/argmax, division.
+ */
+#include "tc0c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const Model *m;
+    Circuit *c;
+    int n, N; /* tokens, positions (tokens + BOS) */
+    bool quiet;
+    Val *X;   /* N x d_model: the residual stream */
+} Ctx;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+int model_token_bits(const Model *m) {
+    int b = 0;
+    while ((1 << b) < m->n_vocab) b++;
+    return b;
+}
+
+static void progress(const Ctx *C, const char *what, int layer, int head) {
+    if (C->quiet) return;
+    if (head >= 0) fprintf(stderr, "tc0c: n=%d layer %d head %d %s: %d gates so far\n", C->n, layer, head, what,
+                           C->c->n_gates);
+    else if (layer >= 0) fprintf(stderr, "tc0c: n=%d layer %d %s: %d gates so far\n", C->n, layer, what, C->c->n_gates);
+    else fprintf(stderr, "tc0c: n=%d %s: %d gates so far\n", C->n, what, C->c->n_gates);
+}
+
+/* b + sum_c w[row][c] x[c]: a form, no gates (numerics 3.1 before rounding). */
+static Val affine(const Mat *w, int row, int64_t b, const Val *x) {
+    int nz = 0, last = 0;
+    for (int c = 0; c < w->cols; c++)
+        if (MAT(*w, row, c)) nz++, last = c;
+    if (nz == 1) return val_lin(&x[last], MAT(*w, row, last), NULL, 0, b); /* keeps x's codes */
+    Form f;
+    form_init(&f, b);
+    int64_t lo = b, hi = b;
+    for (int c = 0; c < w->cols; c++) {
+        int64_t k = MAT(*w, row, c);
+        if (!k) continue;
+        form_add(&f, &x[c].form, k);
+        lo += min64(k * x[c].lo, k * x[c].hi);
+        hi += max64(k * x[c].lo, k * x[c].hi);
+    }
+    return val_form(&f, lo, hi);
+}
+
+/* requant(W x + b, shift) for one output row (numerics 3.1). */
+static Val affine_requant(Ctx *C, const Mat *w, int row, int64_t b, int shift, const Val *x) {
+    Val a = affine(w, row, b, x);
+    Val y = val_requant(C->c, &a, NULL, shift, C->m->p);
+    val_free(&a);
+    return y;
+}
+
+/* When the table is affine (f(v) = a v + b) on [x.lo, x.hi] it is a form. */
+static bool table_affine(const int64_t *t, int p, const Val *x, int64_t *a, int64_t *b) {
+    int64_t f0 = t[x->lo - pmin(p)];
+    *a = x->hi > x->lo ? t[x->lo + 1 - pmin(p)] - f0 : 0;
+    *b = f0 - *a * x->lo;
+    for (int64_t v = x->lo; v <= x->hi; v++)
+        if (t[v - pmin(p)] != *a * v + *b) return false;
+    return true;
+}
+
+static Val table(Ctx *C, Val *x, const int64_t *t) {
+    int64_t a, b;
+    if (table_affine(t, C->m->p, x, &a, &b)) return val_lin(x, a, NULL, 0, b);
+    return val_table(C->c, x, t, C->m->p);
+}
+
+/* ---- 2: embedding: x_i = sat_p(tok[t_i] + pos[i]) ---- */
+static void embed(Ctx *C) {
+    const Model *m = C->m;
+    int bits = model_token_bits(m), d = m->d_model;
+    C->c->cur_origin = origin_make(-1, -1, OP_EMBED);
+    for (int i = 0; i < C->N; i++) {
+        int tok_pos = i - m->has_bos; /* index among the input tokens */
+        /* The token as one-hot flags: for BOS constants; for two symbols
+         * the input wire b and the form 1 - b; else one gate per symbol. */
+        Form oh[MAX_VOCAB + 1];
+        int ntok = m->n_vocab + m->has_bos;
+        for (int t = 0; t < ntok; t++) form_init(&oh[t], tok_pos < 0 ? t == m->n_vocab : 0);
+        if (tok_pos >= 0 && m->n_vocab == 1) {
+            oh[0].c = 1;
+        } else if (tok_pos >= 0 && m->n_vocab == 2) {
+            oh[0].c = 1;
+            form_add_term(&oh[0], ir_input(tok_pos), -1);
+            form_add_term(&oh[1], ir_input(tok_pos), 1);
+        } else if (tok_pos >= 0) {
+            for (int t = 0; t < m->n_vocab; t++) {
+                Form f;
+                form_init(&f, 0);
+                int ones = 0;
+                for (int k = 0; k < bits; k++) {
+                    form_add_term(&f, ir_input(tok_pos * bits + k), (t >> k) & 1 ? 1 : -1);
+                    ones += (t >> k) & 1;
+                }
+                form_add_term(&oh[t], ir_thr(C->c, &f, ones), 1);
+                form_free(&f);
+            }
+        }
+        for (int c = 0; c < d; c++) {
+            Form f;
+            form_init(&f, MAT(m->pos_emb, i, c));
+            int64_t lo = INT64_MAX, hi = INT64_MIN;
+            for (int t = 0; t < ntok; t++) {
+                int64_t e = MAT(m->tok_emb, t, c);
+                form_add(&f, &oh[t], e);
+                if (tok_pos < 0 ? t == m->n_vocab : t < m->n_vocab) {
+                    lo = min64(lo, e + MAT(m->pos_emb, i, c));
+                    hi = max64(hi, e + MAT(m->pos_emb, i, c));
+                }
+            }
+            Val raw = val_form(&f, lo, hi);
+            C->X[(size_t)i * d + c] = val_requant(C->c, &raw, NULL, 0, m->p); /* sat_p */
+            val_free(&raw);
+        }
+        for (int t = 0; t < ntok; t++) form_free(&oh[t]);
+    }
+}
+
+/* ---- 4: one attention head; writes A[i*width + off + c] ---- */
+static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int off) {
+    const Model *m = C->m;
+    int N = C->N, d = m->d_model, dh = hd->d_head, p = m->p;
+    Circuit *c = C->c;
+    Val *Q = xcalloc((size_t)N * (size_t)dh, sizeof *Q);
+    Val *K = xcalloc((size_t)N * (size_t)dh, sizeof *K);
+    Val *V = xcalloc((size_t)N * (size_t)dh, sizeof *V);
+    c->cur_origin = origin_make(l, h, OP_QKV);
+    for (int j = 0; j < N; j++)
+        for (int k = 0; k < dh; k++) {
+            const Val *x = C->X + (size_t)j * d;
+            V[j * dh + k] = affine_requant(C, &hd->wv, k, hd->bv[k], hd->v_shift, x);
+            if (hd->kind != ATTN_UNIFORM) {
+                Q[j * dh + k] = affine_requant(C, &hd->wq, k, hd->bq[k], hd->q_shift, x);
+                K[j * dh + k] = affine_requant(C, &hd->wk, k, hd->bk[k], hd->k_shift, x);
+            }
+        }
+    Val *S = xcalloc((size_t)N, sizeof *S);
+    GateId *flag = xcalloc((size_t)N, sizeof *flag), *tie = xcalloc((size_t)N, sizeof *tie);
+    for (int i = 0; i < N; i++) {
+        int cnt = hd->causal ? i + 1 : N; /* visible positions 0..cnt-1 */
+        Val *a = A + (size_t)i * width + off;
+        if (hd->kind == ATTN_UNIFORM) { /* 4.2: floor(sum v / cnt) */
+            c->cur_origin = origin_make(l, h, OP_DIV);
+            for (int k = 0; k < dh; k++) {
+                Val sum = val_const(0);
+                for (int j = 0; j < cnt; j++) {
+                    Val t = val_lin(&sum, 1, &V[j * dh + k], 1, 0);
+                    val_free(&sum);
+                    sum = t;
+                }
+                Val z = val_const(cnt);
+                a[k] = val_div(c, &sum, &z, floor_div(sum.lo, cnt), floor_div(sum.hi, cnt));
+                val_free(&sum);
+            }
+            continue;
+        }
+        /* 4.1: s_ij = requant(q_i . k_j, score_shift) */
+        c->cur_origin = origin_make(l, h, OP_SCORE);
+        for (int j = 0; j < cnt; j++) {
+            Val dot = val_const(0);
+            for (int k = 0; k < dh; k++) {
+                Val pr = val_mul(c, &Q[i * dh + k], &K[j * dh + k]);
+                Val t = val_lin(&dot, 1, &pr, 1, 0);
+                val_free(&dot);
+                val_free(&pr);
+                dot = t;
+            }
+            S[j] = val_requant(c, &dot, NULL, hd->score_shift, p);
+            val_free(&dot);
+        }
+        int64_t vlo[MAX_D_HEAD], vhi[MAX_D_HEAD];
+        for (int k = 0; k < dh; k++) {
+            vlo[k] = INT64_MAX;
+            vhi[k] = INT64_MIN;
+            for (int j = 0; j < cnt; j++) {
+                vlo[k] = min64(vlo[k], V[j * dh + k].lo);
+                vhi[k] = max64(vhi[k], V[j * dh + k].hi);
+            }
+        }
+        if (hd->kind == ATTN_HARD || hd->kind == ATTN_SATURATED) {
+            c->cur_origin = origin_make(l, h, OP_SELECT);
+            Val mx = val_max(c, S, cnt);
+            val_argmax(c, S, cnt, &mx, flag, tie);
+            val_free(&mx);
+            const GateId *sel = hd->kind == ATTN_HARD ? flag : tie;
+            c->cur_origin = origin_make(l, h, OP_MIX);
+            for (int k = 0; k < dh; k++) {
+                Form f;
+                form_init(&f, 0);
+                for (int j = 0; j < cnt; j++) {
+                    Val pr = val_gate_mul(c, sel[j], &V[j * dh + k]);
+                    form_add(&f, &pr.form, 1);
+                    val_free(&pr);
+                }
+                if (hd->kind == ATTN_HARD) { /* 4.3: exactly one flag is set */
+                    a[k] = val_form(&f, vlo[k], vhi[k]);
+                } else { /* 4.4: floor(sum over ties / number of ties) */
+                    Val num = val_form(&f, INT64_MIN / 4, INT64_MAX / 4);
+                    Form zf;
+                    form_init(&zf, 0);
+                    for (int j = 0; j < cnt; j++) form_add_term(&zf, tie[j], 1);
+                    Val z = val_form(&zf, 1, cnt); /* at least one maximum */
+                    c->cur_origin = origin_make(l, h, OP_DIV);
+                    a[k] = val_div(c, &num, &z, vlo[k], vhi[k]);
+                    c->cur_origin = origin_make(l, h, OP_MIX);
+                    val_free(&num);
+                    val_free(&z);
+                }
+            }
+        } else { /* 4.5 softmax: w = exp[s], floor(sum w v / sum w), 0 if sum w = 0 */
+            c->cur_origin = origin_make(l, h, OP_MIX);
+            Form zf;
+            form_init(&zf, 0);
+            int64_t zlo = 0, zhi = 0;
+            /* the bits of w_j = exp[s_j], each one gate over s_j's thermometer */
+            int wbits = 0;
+            while (((int64_t)1 << wbits) <= MAX_EXP) wbits++;
+            GateId *wb = xcalloc((size_t)cnt * (size_t)wbits, sizeof *wb);
+            for (int j = 0; j < cnt; j++) {
+                Val w = table(C, &S[j], hd->exp);
+                form_add(&zf, &w.form, 1);
+                zlo += w.lo;
+                zhi += w.hi;
+                val_free(&w);
+                val_thermo(c, &S[j]);
+                for (int b = 0; b < wbits; b++) {
+                    int64_t *bt = xmalloc(sizeof *bt << p);
+                    for (int64_t v = pmin(p); v <= pmax(p); v++) bt[v - pmin(p)] = (hd->exp[v - pmin(p)] >> b) & 1;
+                    Val bv = table(C, &S[j], bt);
+                    free(bt);
+                    wb[j * wbits + b] = val_ge(c, &bv, 1);
+                    val_free(&bv);
+                }
+            }
+            Val z = val_form(&zf, zlo, zhi);
+            for (int k = 0; k < dh; k++) {
+                Form f;
+                form_init(&f, 0);
+                for (int j = 0; j < cnt; j++)
+                    for (int b = 0; b < wbits; b++) {
+                        if (wb[j * wbits + b] == GATE_CONST0) continue;
+                        Val pr = val_gate_mul(c, wb[j * wbits + b], &V[j * dh + k]);
+                        form_add(&f, &pr.form, (int64_t)1 << b);
+                        val_free(&pr);
+                    }
+                Val num = val_form(&f, INT64_MIN / 4, INT64_MAX / 4);
+                int64_t qlo = vlo[k], qhi = vhi[k];
+                if (z.lo == 0) {
+                    qlo = min64(qlo, 0);
+                    qhi = max64(qhi, 0);
+                }
+                c->cur_origin = origin_make(l, h, OP_DIV);
+                a[k] = val_div(c, &num, &z, qlo, qhi);
+                c->cur_origin = origin_make(l, h, OP_MIX);
+                val_free(&num);
+            }
+            val_free(&z);
+            free(wb);
+        }
+        for (int j = 0; j < cnt; j++) val_free(&S[j]);
+    }
+    for (int j = 0; j < N * dh; j++) {
+        val_free(&Q[j]);
+        val_free(&K[j]);
+        val_free(&V[j]);
+    }
+    free(Q);
+    free(K);
+    free(V);
+    free(S);
+    free(flag);
+    free(tie);
+}
+
+/* x <- residual ? sat(x + round(u / 2^s)) : requant(u, s) (numerics 3.2) */
+static void residual_update(Ctx *C, const Mat *w, const int64_t *b, int shift, bool residual, const Val *y, Val *x) {
+    for (int r = 0; r < w->rows; r++) {
+        Val u = affine(w, r, b[r], y);
+        Val nx = val_requant(C->c, &u, residual ? &x[r] : NULL, shift, C->m->p);
+        val_free(&u);
+        val_free(&x[r]);
+        x[r] = nx;
+    }
+}
+
+static void attention(Ctx *C, int l) {
+    const Attn *at = &C->m->layers[l].attn;
+    int N = C->N, d = C->m->d_model, width = at->wo.cols;
+    Val *A = xcalloc((size_t)N * (size_t)width, sizeof *A);
+    int off = 0;
+    for (int h = 0; h < at->n_heads; h++) {
+        head(C, l, h, &at->heads[h], A, width, off);
+        off += at->heads[h].d_head;
+        progress(C, attn_kind_name(at->heads[h].kind), l, h);
+    }
+    C->c->cur_origin = origin_make(l, -1, OP_ATTN_OUT);
+    for (int i = 0; i < N; i++) residual_update(C, &at->wo, at->bo, at->shift, at->residual, A + (size_t)i * width,
+                                                C->X + (size_t)i * d);
+    for (int k = 0; k < N * width; k++) val_free(&A[k]);
+    free(A);
+}
+
+/* ---- 5: feed-forward ---- */
+static void ffn(Ctx *C, int l) {
+    const Ffn *f = &C->m->layers[l].ffn;
+    int d = C->m->d_model;
+    Val *H = xcalloc((size_t)f->d_ff, sizeof *H);
+    for (int i = 0; i < C->N; i++) {
+        Val *x = C->X + (size_t)i * d;
+        for (int k = 0; k < f->d_ff; k++) {
+            C->c->cur_origin = origin_make(l, -1, OP_FFN_HIDDEN);
+            Val h = affine_requant(C, &f->w1, k, f->b1[k], f->shift1, x);
+            H[k] = table(C, &h, f->act.table);
+            val_free(&h);
+        }
+        C->c->cur_origin = origin_make(l, -1, OP_FFN_OUT);
+        residual_update(C, &f->w2, f->b2, f->shift2, f->residual, H, x);
+        for (int k = 0; k < f->d_ff; k++) val_free(&H[k]);
+    }
+    free(H);
+    progress(C, "feed-forward", l, -1);
+}
+
+/* ---- 6: output ---- */
+static GateId positive(Ctx *C, const Mat *w, int row, int64_t b, const Val *x) {
+    Val y = affine(w, row, b, x);
+    GateId g = val_ge(C->c, &y, 1); /* y > 0 */
+    val_free(&y);
+    return g;
+}
+
+static void output(Ctx *C, Compiled *cm) {
+    const Model *m = C->m;
+    const Output *o = &m->out;
+    int d = m->d_model;
+    C->c->cur_origin = origin_make(-1, -1, OP_OUTPUT);
+    if (o->kind == OUT_ACCEPT) {
+        int pos = o->at_first ? 0 : C->N - 1;
+        ir_add_output(C->c, positive(C, &o->w, 0, o->b[0], C->X + (size_t)pos * d));
+        return;
+    }
+    int L = o->n_labels, lb = 0;
+    while ((1 << lb) < L) lb++;
+    cm->label_bits = lb;
+    GateId *flag = xcalloc((size_t)L, sizeof *flag);
+    for (int i = m->has_bos; i < C->N; i++) {
+        const Val *x = C->X + (size_t)i * d;
+        Val *y = xcalloc((size_t)L, sizeof *y);
+        for (int r = 0; r < L; r++) y[r] = affine(&o->w, r, o->b[r], x);
+        /* label r wins iff y_r > y_r' for r' < r and y_r >= y_r' for r' > r */
+        for (int r = 0; r < L; r++) {
+            Form all;
+            form_init(&all, 0);
+            for (int q = 0; q < L; q++) {
+                if (q == r) continue;
+                Val diff = val_lin(&y[r], 1, &y[q], -1, q < r ? -1 : 0);
+                form_add_term(&all, val_ge(C->c, &diff, 0), 1);
+                val_free(&diff);
+            }
+            flag[r] = ir_thr(C->c, &all, L - 1);
+            form_free(&all);
+        }
+        for (int b = 0; b < lb; b++) {
+            Form f;
+            form_init(&f, 0);
+            for (int r = 0; r < L; r++)
+                if ((r >> b) & 1) form_add_term(&f, flag[r], 1);
+            ir_add_output(C->c, ir_thr(C->c, &f, 1));
+            form_free(&f);
+        }
+        for (int r = 0; r < L; r++) val_free(&y[r]);
+        free(y);
+    }
+    free(flag);
+}
+
+bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
+    memset(out, 0, sizeof *out);
+    const char *driver = NULL;
+    out->estimate = compile_estimate(m, o->n, &driver);
+    if (o->max_gates && out->estimate > o->max_gates) {
+        fprintf(stderr,
+                "tc0c: %s at n=%d: estimated %lld gates exceeds --max-gates %lld; the largest part is %s.\n"
+                "      Lower n, p or that part's width, or raise --max-gates.\n",
+                m->name, o->n, (long long)out->estimate, (long long)o->max_gates, driver);
+        return false;
+    }
+    int bits = model_token_bits(m);
+    Ctx C = {.m = m, .n = o->n, .N = o->n + m->has_bos, .quiet = o->quiet};
+    C.c = ir_new(o->n * bits);
+    C.c->max_gates = o->max_gates ? o->max_gates + 2 + o->n * bits : 0;
+    C.X = xcalloc((size_t)C.N * (size_t)m->d_model, sizeof *C.X);
+    embed(&C);
+    for (int l = 0; l < m->n_layers; l++) {
+        if (m->layers[l].attn.present) attention(&C, l);
+        if (m->layers[l].ffn.present) ffn(&C, l);
+    }
+    out->c = C.c;
+    out->n = o->n;
+    out->bits_per_token = bits;
+    output(&C, out);
+    for (int k = 0; k < C.N * m->d_model; k++) val_free(&C.X[k]);
+    free(C.X);
+    int32_t before = C.c->n_gates;
+    ir_sweep(C.c);
+    const char *err = ir_check(C.c);
+    if (err) BUG("compiled circuit fails the checker: %s", err);
+    if (!o->quiet)
+        fprintf(stderr, "tc0c: n=%d done: %d gates (%d before dead-gate removal), depth %d\n", o->n,
+                C.c->n_gates - 2 - C.c->n_inputs, before - 2 - C.c->n_inputs, ir_depth(C.c));
+    return true;
+}
+
+void compiled_free(Compiled *cm) {
+    ir_free(cm->c);
+    cm->c = NULL;
+}
+
+void compiled_pack_inputs(const Compiled *cm, int *const *tokens, int count, uint64_t *in) {
+    int b = cm->bits_per_token;
+    memset(in, 0, sizeof *in * (size_t)cm->c->n_inputs);
+    for (int l = 0; l < count; l++)
+        for (int i = 0; i < cm->n; i++)
+            for (int k = 0; k < b; k++) in[i * b + k] |= (uint64_t)((tokens[l][i] >> k) & 1) << l;
+}
+
+void compiled_unpack_outputs(const Compiled *cm, const Model *m, const uint64_t *out, int l, int *dst) {
+    if (m->out.kind == OUT_ACCEPT) {
+        dst[0] = (int)((out[0] >> l) & 1);
+        return;
+    }
+    for (int i = 0; i < cm->n; i++) {
+        int v = 0;
+        for (int k = 0; k < cm->label_bits; k++) v |= (int)((out[i * cm->label_bits + k] >> l) & 1) << k;
+        dst[i] = v;
+    }
+}

@@ -1,0 +1,115 @@
+/*
+ * stats.c - what a compiled circuit costs: gates, threshold depth, edges,
+ * fan-in, weight bits, sum groups, per layer and per operation; as text
+ * (`tc0c stats`) and as the JSON written next to the netlist.
+ */
+#include "tc0c.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int64_t gates, edges;
+    int32_t min_level, max_level;
+} Part;
+
+/* Per-layer parts: index 0 is the embedding and the output head (layer -1),
+ * index l+1 layer l. */
+static Part *layer_parts(const Model *m, const Circuit *c) {
+    Part *p = xcalloc((size_t)m->n_layers + 1, sizeof *p);
+    for (int l = 0; l <= m->n_layers; l++) p[l].min_level = INT32_MAX;
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
+        const Gate *G = &c->gates[g];
+        Part *q = &p[origin_layer(G->origin) + 1];
+        q->gates++;
+        q->edges += G->n_in;
+        if (G->level < q->min_level) q->min_level = G->level;
+        if (G->level > q->max_level) q->max_level = G->level;
+    }
+    return p;
+}
+
+/* The paper's bound 3 + (9 + 2 d_add) d for d layers; d_add, the depth of
+ * iterated addition, is taken as 1 (one threshold gate sums n numbers of
+ * O(log n) bits when the weights may be polynomial, as here). */
+static int paper_bound(int layers) { return 3 + (9 + 2 * 1) * layers; }
+
+cJSON *stats_json(const Model *m, const Compiled *cm) {
+    CircuitStats s;
+    ir_stats(cm->c, &s);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "model", m->name);
+    cJSON_AddNumberToObject(j, "n", cm->n);
+    cJSON_AddNumberToObject(j, "p", m->p);
+    cJSON_AddNumberToObject(j, "layers", m->n_layers);
+    cJSON_AddNumberToObject(j, "gates", (double)s.gates);
+    cJSON_AddNumberToObject(j, "depth", s.depth);
+    cJSON_AddNumberToObject(j, "inputs", (double)s.inputs);
+    cJSON_AddNumberToObject(j, "outputs", (double)s.outputs);
+    cJSON_AddNumberToObject(j, "edges", (double)s.edges);
+    cJSON_AddNumberToObject(j, "max_fanin", (double)s.max_fanin);
+    cJSON_AddNumberToObject(j, "max_weight_bits", s.max_weight_bits);
+    cJSON_AddNumberToObject(j, "sum_groups", s.groups);
+    cJSON_AddNumberToObject(j, "estimate", (double)cm->estimate);
+    cJSON_AddNumberToObject(j, "bits_per_token", cm->bits_per_token);
+    cJSON_AddNumberToObject(j, "paper_depth_bound", paper_bound(m->n_layers));
+    cJSON *ops = cJSON_AddObjectToObject(j, "by_op");
+    for (int op = 0; op < OP__COUNT; op++) {
+        if (!s.by_op[op]) continue;
+        cJSON *o = cJSON_AddObjectToObject(ops, op_name((Op)op));
+        cJSON_AddNumberToObject(o, "gates", (double)s.by_op[op]);
+        cJSON_AddNumberToObject(o, "edges", (double)s.edges_by_op[op]);
+    }
+    Part *parts = layer_parts(m, cm->c);
+    cJSON *layers = cJSON_AddArrayToObject(j, "by_layer");
+    for (int l = 0; l <= m->n_layers; l++) {
+        cJSON *o = cJSON_CreateObject();
+        if (l == 0) cJSON_AddStringToObject(o, "layer", "embed+output");
+        else cJSON_AddNumberToObject(o, "layer", l - 1);
+        cJSON_AddNumberToObject(o, "gates", (double)parts[l].gates);
+        cJSON_AddNumberToObject(o, "edges", (double)parts[l].edges);
+        cJSON_AddNumberToObject(o, "first_level", parts[l].gates ? parts[l].min_level : 0);
+        cJSON_AddNumberToObject(o, "last_level", parts[l].gates ? parts[l].max_level : 0);
+        cJSON_AddItemToArray(layers, o);
+    }
+    free(parts);
+    return j;
+}
+
+void stats_print(const Model *m, const Compiled *cm, FILE *f) {
+    CircuitStats s;
+    ir_stats(cm->c, &s);
+    fprintf(f, "%s n=%d: %lld gates, depth %d (paper bound %d), %lld inputs, %lld outputs\n", m->name, cm->n,
+            (long long)s.gates, s.depth, paper_bound(m->n_layers), (long long)s.inputs, (long long)s.outputs);
+    fprintf(f, "  edges %lld, max fan-in %lld, max weight %d bits, %d distinct sums, estimate was %lld\n",
+            (long long)s.edges, (long long)s.max_fanin, s.max_weight_bits, s.groups, (long long)cm->estimate);
+    fprintf(f, "  by operation:\n");
+    for (int op = 0; op < OP__COUNT; op++)
+        if (s.by_op[op])
+            fprintf(f, "    %-11s %10lld gates %12lld edges\n", op_name((Op)op), (long long)s.by_op[op],
+                    (long long)s.edges_by_op[op]);
+    Part *parts = layer_parts(m, cm->c);
+    fprintf(f, "  by layer:\n");
+    for (int l = 0; l <= m->n_layers; l++) {
+        if (l == 0) fprintf(f, "    embed+output");
+        else fprintf(f, "    layer %-6d", l - 1);
+        fprintf(f, " %10lld gates %12lld edges  levels %d..%d\n", (long long)parts[l].gates, (long long)parts[l].edges,
+                parts[l].gates ? parts[l].min_level : 0, parts[l].gates ? parts[l].max_level : 0);
+    }
+    free(parts);
+}
+
+bool write_text_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "tc0c: cannot write %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    size_t len = strlen(text);
+    bool ok = fwrite(text, 1, len, f) == len;
+    ok &= fclose(f) == 0;
+    if (!ok) fprintf(stderr, "tc0c: error writing %s\n", path);
+    return ok;
+}
