@@ -213,13 +213,15 @@ static int r_mul(const int64_t *x, int p, int64_t *out) {
     return 1;
 }
 
-/* ---- flag * value (AND with the thermometer; fused, no extra level) ---- */
+/* ---- flag * value: AND with x1's thermometer.  The flag is a level-2
+ * gate ([x0 >= 1] rebuilt from two thermometer gates), so the AND is fused
+ * into one gate over the flag's inputs: no level over the flag. ---- */
 static Val b_gmul(Circuit *c, Val *x, int p, int64_t *g, int *d) {
-    GateId flag = val_ge(c, &x[0], 1); /* [x0 >= 1], level 1 */
+    GateId flag = ir_and(c, val_ge(c, &x[0], 1), val_ge(c, &x[0], pmin(p) + 1)); /* level 2 */
+    CHECK(c->gates[flag].level == 2, "flag_mul: the flag is at level %d, not 2", c->gates[flag].level);
     Val y = val_gate_mul(c, flag, &x[1]);
-    (void)p;
     *g = -1;
-    *d = 1 + ((((int64_t)1 << p) - 1) > lower_opts.product_direct_max);
+    *d = ((((int64_t)1 << p) - 1) > lower_opts.product_direct_max) ? 3 : 2;
     return y;
 }
 static int r_gmul(const int64_t *x, int p, int64_t *out) {
