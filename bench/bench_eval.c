@@ -3,15 +3,18 @@
  * naive one (per vector, per gate, the weighted sum in int64), side by
  * side on random layered circuits of 10^5 threshold gates, fan-in 8..32:
  *
- *   unit   weights +-1 (counting gates)
- *   small  weights +-1..+-7
- *   large  weights +-1..+-2^20
+ *   unit    weights +-1 (counting gates)
+ *   small   weights +-1..+-7
+ *   large   weights +-1..+-2^20
+ *   thermo  weights +-1..+-2^20, 15 thresholds over each weighted sum (the
+ *           thermometer gates of a requantization, DESIGN.md section 3)
  *
  * For each circuit it prints "name: value unit" lines (bench/run.sh
  * collects them): gate evaluations per second (gates x vectors / s), fan-in
  * edges per second (edges x vectors / s), for eval_run and for the naive
  * evaluator, and the ratio.  The two evaluators must agree on every batch.
- * Built and run by bench/run.sh (`make bench`).
+ * Times are CPU time of the process, so that other jobs on the machine
+ * disturb the figures less.  Built and run by bench/run.sh (`make bench`).
  */
 #include "tc0c.h"
 
@@ -34,19 +37,20 @@ static int64_t rnd(int64_t n) { return (int64_t)(rnd64() % (uint64_t)n); }
 
 static double now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* LAYERS x WIDTH gates; each reads MIN_FANIN..MAX_FANIN gates, mostly of
- * the previous layer, with thresholds near the middle of the sum's range
- * (so that few gates are constant and ir_thr keeps them). */
-static Circuit *build(int64_t max_w) {
+ * the previous layer.  Every weighted sum gets per_sum thresholds spread
+ * over the middle of its range (so that few gates are constant and ir_thr
+ * keeps them). */
+static Circuit *build(int64_t max_w, int per_sum) {
     Circuit *c = ir_new(N_INPUTS);
     GateId prev_first = 2, prev_end = 2 + N_INPUTS;
     for (int L = 0; L < LAYERS; L++) {
         GateId first = c->n_gates;
-        for (int i = 0; i < WIDTH; i++) {
+        for (int i = 0; i < WIDTH; i += per_sum) {
             Form f;
             form_init(&f, 0);
             int n = MIN_FANIN + (int)rnd(MAX_FANIN - MIN_FANIN + 1);
@@ -58,10 +62,13 @@ static Circuit *build(int64_t max_w) {
             }
             int64_t lo, hi;
             form_bounds(&f, &lo, &hi);
-            int64_t span = (hi - lo) / 4 + 1;
-            GateId g = ir_thr(c, &f, lo + (hi - lo) / 2 - span / 2 + rnd(span));
+            int64_t span = (hi - lo) / 2 + 1, base = lo + (hi - lo) / 4;
+            for (int j = 0; j < per_sum; j++) {
+                int64_t t = per_sum == 1 ? base + rnd(span) : base + span * j / per_sum;
+                GateId g = ir_thr(c, &f, t);
+                if (L == LAYERS - 1 || rnd(16) == 0) ir_add_output(c, g);
+            }
             form_free(&f);
-            if (L == LAYERS - 1 || rnd(16) == 0) ir_add_output(c, g);
         }
         prev_first = first;
         prev_end = c->n_gates;
@@ -87,8 +94,8 @@ static void naive_run(const Circuit *c, uint8_t *v, const uint64_t *in, uint64_t
     }
 }
 
-static int bench(const char *name, int64_t max_w) {
-    Circuit *c = build(max_w);
+static int bench(const char *name, int64_t max_w, int per_sum) {
+    Circuit *c = build(max_w, per_sum);
     const char *err = ir_check(c);
     if (err) {
         fprintf(stderr, "bench_eval: %s: bad circuit: %s\n", name, err);
@@ -158,8 +165,9 @@ static int bench(const char *name, int64_t max_w) {
 
 int main(void) {
     int rc = 0;
-    rc |= bench("unit", 1);
-    rc |= bench("small", 7);
-    rc |= bench("large", (int64_t)1 << 20);
+    rc |= bench("unit", 1, 1);
+    rc |= bench("small", 7, 1);
+    rc |= bench("large", (int64_t)1 << 20, 1);
+    rc |= bench("thermo", (int64_t)1 << 20, 15);
     return rc;
 }

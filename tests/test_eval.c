@@ -192,6 +192,43 @@ static void test_fanin_sweep(void) {
         }
 }
 
+/* Thermometers: many thresholds over one form in a row (the evaluator
+ * reuses the sum), forms taking turns, AND/OR gates among them. */
+static void test_thermometer(void) {
+    for (int round = 0; round < 24; round++) {
+        int n_inputs = 1 + (int)rnd(24);
+        Circuit *c = ir_new(n_inputs);
+        Form f[2];
+        for (int j = 0; j < 2; j++) {
+            form_init(&f[j], 0);
+            int n = 1 + (int)rnd(n_inputs + 8);
+            for (int k = 0; k < n; k++) form_add_term(&f[j], 2 + (GateId)rnd(n_inputs), rnd_weight((WeightKind)(round % 4)));
+        }
+        int64_t lo[2], hi[2];
+        for (int j = 0; j < 2; j++) form_bounds(&f[j], &lo[j], &hi[j]);
+        /* every threshold of form 0 in order, then both forms taking turns */
+        int64_t step = (hi[0] - lo[0]) / 64 + 1;
+        for (int64_t t = lo[0]; t <= hi[0] + 1; t += step) ir_add_output(c, ir_thr(c, &f[0], t));
+        for (int k = 0; k < 32; k++) {
+            int j = (int)rnd(2);
+            ir_add_output(c, ir_thr(c, &f[j], lo[j] + rnd(hi[j] - lo[j] + 2)));
+        }
+        /* a second layer: thermometer of a form over the first */
+        Form g;
+        form_init(&g, 0);
+        for (int k = 0; k < 12 && k < c->n_outputs; k++) form_add_term(&g, c->outputs[rnd(c->n_outputs)], rnd_weight(W_MIXED));
+        int64_t glo, ghi;
+        form_bounds(&g, &glo, &ghi);
+        for (int64_t t = glo; t <= ghi + 1; t += (ghi - glo) / 32 + 1) ir_add_output(c, ir_thr(c, &g, t));
+        form_free(&g);
+        for (int j = 0; j < 2; j++) form_free(&f[j]);
+        char what[64];
+        snprintf(what, sizeof what, "thermometer %d (%d gates)", round, c->n_gates);
+        compare(c, 16, what);
+        ir_free(c);
+    }
+}
+
 static void test_big(void) {
     Circuit *c = random_circuit(64, 12, 250, 32, W_MIXED);
     CHECK(c->n_gates >= 1000, "big circuit has only %d gates", c->n_gates);
@@ -254,6 +291,13 @@ static void test_raw(void) {
     raw_gate(c, (Term[]){{x, naf_heavy}, {y, naf_heavy}, {z, -naf_heavy}, {u, 1}}, 4, naf_heavy);
     raw_gate(c, (Term[]){{x, naf_heavy}, {y, -naf_heavy}, {z, naf_heavy}, {u, -naf_heavy}}, 4, 1);
     raw_gate(c, (Term[]){{x, big}, {y, big}, {z, big}, {u, big}}, 4, 2 * big);
+    /* the same terms again, other thresholds, another sum in between */
+    raw_gate(c, (Term[]){{x, 3}, {y, -5}, {z, 7}, {u, 1}}, 4, 2);
+    raw_gate(c, (Term[]){{x, 3}, {y, -5}, {z, 7}, {u, 1}}, 4, -1);
+    raw_gate(c, (Term[]){{x, 3}, {y, -5}, {z, 7}, {u, 2}}, 4, 4);
+    raw_gate(c, (Term[]){{x, 3}, {y, -5}, {z, 7}, {u, 1}}, 4, 6);
+    raw_gate(c, (Term[]){{x, 3}, {y, -5}, {z, 7}, {u, 1}}, 4, 11); /* AND */
+    raw_gate(c, (Term[]){{x, 3}, {y, -5}, {z, 7}, {u, 1}}, 4, 5);
     /* gates reading hand-made gates */
     raw_gate(c, (Term[]){{6, 1}, {12, 1}, {17, -1}, {20, 3}}, 4, 2);
     CHECK(ir_check(c) == NULL, "hand-made circuit: %s", ir_check(c));
@@ -304,6 +348,7 @@ int main(void) {
     test_raw();
     test_fanin_sweep();
     test_random();
+    test_thermometer();
     test_big();
     return check_done("test_eval");
 }
