@@ -11,6 +11,8 @@
  *   3. weights divided by their gcd g, threshold rounded up: t' = ceil(t/g);
  *   4. [x >= 1] is x itself;
  *   5. the (terms, t') pair is hashed: an equal gate is reused.
+ * Before all that, an input that is an inverter [-x >= 0] is replaced by
+ * 1 - x, so inverters never add a level.
  */
 #include "tc0c.h"
 
@@ -214,9 +216,23 @@ static int64_t ceil_div(int64_t a, int64_t b) {
     return -floor_div(-a, b);
 }
 
+/* An inverter [-x >= 0] read with weight w is w (1 - x): readers absorb
+ * it, so inverters cost no level (they remain only as outputs). */
+static void absorb_inverters(const Circuit *c, Form *f) {
+    for (int i = 0; i < f->n; i++) {
+        const Gate *G = &c->gates[f->t[i].src];
+        if (G->kind == G_THR && G->n_in == 1 && G->thr == 0 && c->terms[G->term_off].w == -1) {
+            f->c = add_ck(f->c, f->t[i].w);
+            f->t[i].w = -f->t[i].w;
+            f->t[i].src = c->terms[G->term_off].src;
+        }
+    }
+}
+
 GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     Form n;
     form_copy(&n, f);
+    absorb_inverters(c, &n);
     form_canon(&n);
     t = add_ck(t, -n.c);
     n.c = 0;

@@ -26,9 +26,17 @@ static void usage(FILE *f) {
             "                            evaluate the reference model on STRING (one\n"
             "                            character per token); prints accept/reject or\n"
             "                            one label per position\n"
-            "  compile MODEL -n N -o DIR [--max-gates G] [--quiet] [--dump]\n"
+            "  compile MODEL -n N -o DIR [--gates thr|maj|cells] [--pipeline K]\n"
+            "          [--max-gates G] [--quiet] [--dump]\n"
             "                            build the threshold circuit for inputs of exactly\n"
-            "                            N tokens; writes DIR/<name>_n<N>.stats.json\n"
+            "                            N tokens; writes DIR/<name>_n<N>.v (Verilog) and\n"
+            "                            DIR/<name>_n<N>.stats.json.  --gates: inline\n"
+            "                            weighted sums (thr, default), majority gates\n"
+            "                            (maj), or rtl/ cells (cells); --pipeline K: a\n"
+            "                            register stage every K threshold levels\n"
+            "  vectors MODEL -n N -o FILE [--random K] [--seed S] [--exhaustive]\n"
+            "                            write input vectors and the reference outputs\n"
+            "                            for the simulators (default 1000 random)\n"
             "  verify MODEL -n N [--random K] [--seed S] [--max-gates G] [--quiet]\n"
             "                            compile, then compare circuit and reference on all\n"
             "                            |vocab|^N strings when at most 2^20, else on K\n"
@@ -107,7 +115,9 @@ typedef struct {
     int n;
     long long max_gates, random;
     unsigned long long seed;
-    bool quiet, dump;
+    const char *gates;
+    int pipeline;
+    bool quiet, dump, exhaustive, random_set;
 } Args;
 
 static bool parse_num(const char *cmd, const char *opt, const char *s, long long lo, long long hi, long long *v) {
@@ -148,6 +158,7 @@ static bool parse_args(const char *cmd, int argc, char **argv, const char *allow
         }
         if (!strcmp(o, "--quiet")) a->quiet = true;
         else if (!strcmp(o, "--dump")) a->dump = true;
+        else if (!strcmp(o, "--exhaustive")) a->exhaustive = true;
         else if (i + 1 >= argc) {
             fprintf(stderr, "tc0c %s: %s needs a value\n", cmd, o);
             return false;
@@ -159,6 +170,16 @@ static bool parse_args(const char *cmd, int argc, char **argv, const char *allow
             if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->max_gates)) return false;
         } else if (!strcmp(o, "--random")) {
             if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->random)) return false;
+            a->random_set = true;
+        } else if (!strcmp(o, "--pipeline")) {
+            if (!parse_num(cmd, o, argv[++i], 0, 1000, &v)) return false;
+            a->pipeline = (int)v;
+        } else if (!strcmp(o, "--gates")) {
+            a->gates = argv[++i];
+            if (strcmp(a->gates, "thr") && strcmp(a->gates, "maj") && strcmp(a->gates, "cells")) {
+                fprintf(stderr, "tc0c %s: --gates takes thr, maj or cells, got '%s'\n", cmd, a->gates);
+                return false;
+            }
         } else if (!strcmp(o, "--seed")) {
             if (!parse_num(cmd, o, argv[++i], 0, 1LL << 62, &v)) return false;
             a->seed = (unsigned long long)v;
@@ -185,25 +206,64 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
     return EXIT_OK;
 }
 
+/* DIR/<name>_n<N><suffix> */
+static char *out_path(const char *dir, const Model *m, int n, const char *suffix) {
+    size_t len = strlen(dir) + strlen(m->name) + strlen(suffix) + 32;
+    char *path = xmalloc(len);
+    snprintf(path, len, "%s/%s_n%d%s", dir, m->name, n, suffix);
+    return path;
+}
+
+/* Writes the Verilog netlist; returns the latency or -1 on error. */
+static int write_verilog(const Args *a, const Model *m, const Compiled *cm) {
+    VerilogOpts vo = {.style = GATES_THR, .pipeline = a->pipeline, .maj_max_fanin = 4096};
+    if (a->gates && !strcmp(a->gates, "maj")) vo.style = GATES_MAJ;
+    if (a->gates && !strcmp(a->gates, "cells")) vo.style = GATES_CELLS;
+    char *path = out_path(a->outdir, m, a->n, ".v");
+    char module[96];
+    snprintf(module, sizeof module, "%s_n%d", m->name, a->n);
+    int latency = -1;
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "tc0c compile: cannot write %s: %s\n", path, strerror(errno));
+    } else {
+        bool ok = verilog_write(m, cm, &vo, module, f, &latency);
+        ok &= fclose(f) == 0;
+        if (!ok) {
+            remove(path);
+            latency = -1;
+        } else if (!a->quiet) {
+            fprintf(stderr, "tc0c: wrote %s\n", path);
+        }
+    }
+    free(path);
+    return latency;
+}
+
 static int cmd_compile(int argc, char **argv) {
     Args a;
-    if (!parse_args("compile", argc, argv, "-n -o --max-gates --quiet --dump", &a)) return EXIT_USAGE;
+    if (!parse_args("compile", argc, argv, "-n -o --max-gates --quiet --dump --gates --pipeline", &a))
+        return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c compile: needs -o DIR\n");
         return EXIT_USAGE;
     }
     Model *m = NULL;
     Compiled cm = {0};
+    int latency = 0;
     int rc = load_and_compile("compile", &a, &m, &cm);
     if (rc == EXIT_OK) {
         if (mkdir(a.outdir, 0777) != 0 && errno != EEXIST) {
             fprintf(stderr, "tc0c compile: cannot create %s: %s\n", a.outdir, strerror(errno));
             rc = EXIT_USAGE;
+        } else if ((latency = write_verilog(&a, m, &cm)) < 0) {
+            rc = EXIT_INVALID;
         } else {
-            size_t len = strlen(a.outdir) + strlen(m->name) + 64;
-            char *path = xmalloc(len);
-            snprintf(path, len, "%s/%s_n%d.stats.json", a.outdir, m->name, a.n);
+            char *path = out_path(a.outdir, m, a.n, ".stats.json");
             cJSON *j = stats_json(m, &cm);
+            cJSON_AddStringToObject(j, "gate_style", a.gates ? a.gates : "thr");
+            cJSON_AddNumberToObject(j, "pipeline", a.pipeline);
+            cJSON_AddNumberToObject(j, "latency", latency);
             char *text = cJSON_Print(j);
             size_t tl = strlen(text);
             text = xrealloc(text, tl + 2);
@@ -214,6 +274,81 @@ static int cmd_compile(int argc, char **argv) {
             cJSON_Delete(j);
             free(path);
             stats_print(m, &cm, stdout);
+        }
+    }
+    compiled_free(&cm);
+    model_free(m);
+    return rc;
+}
+
+/* The outputs of one string as the Verilog `out` vector, MSB first. */
+static void outputs_bits(const Model *m, const Compiled *cm, const int *out, int n, char *buf) {
+    int no = cm->c->n_outputs, k = 0;
+    for (int i = no - 1; i >= 0; i--) {
+        int bit = m->out.kind == OUT_ACCEPT ? out[0] : (out[i / cm->label_bits] >> (i % cm->label_bits)) & 1;
+        buf[k++] = (char)('0' + bit);
+    }
+    buf[k] = '\0';
+    (void)n;
+}
+
+static int cmd_vectors(int argc, char **argv) {
+    Args a;
+    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --quiet", &a))
+        return EXIT_USAGE;
+    if (!a.outdir) {
+        fprintf(stderr, "tc0c vectors: needs -o FILE\n");
+        return EXIT_USAGE;
+    }
+    if (!a.random_set) a.random = 1000;
+    a.quiet = true;
+    Model *m = NULL;
+    Compiled cm = {0};
+    int rc = load_and_compile("vectors", &a, &m, &cm);
+    if (rc == EXIT_OK) {
+        double space = 1;
+        for (int i = 0; i < a.n; i++) space *= m->n_vocab;
+        if (a.exhaustive && space > (double)(1 << 24)) {
+            fprintf(stderr, "tc0c vectors: --exhaustive would write %.0f vectors (more than 2^24); use --random K\n",
+                    space);
+            rc = EXIT_USAGE;
+        }
+        FILE *f = rc == EXIT_OK ? fopen(a.outdir, "wb") : NULL;
+        if (rc == EXIT_OK && !f) {
+            fprintf(stderr, "tc0c vectors: cannot write %s: %s\n", a.outdir, strerror(errno));
+            rc = EXIT_USAGE;
+        }
+        if (f) {
+            uint64_t count = a.exhaustive ? (uint64_t)space : (uint64_t)a.random, seed = a.seed;
+            int NI = cm.c->n_inputs, NO = cm.c->n_outputs, b = cm.bits_per_token;
+            fprintf(f, "# tc0c vectors: model %s n %d inputs %d outputs %d count %llu\n", m->name, a.n, NI, NO,
+                    (unsigned long long)count);
+            fprintf(f, "# each line: tokens[%d:0] out[%d:0] (binary, MSB first); string: reference\n",
+                    NI > 0 ? NI - 1 : 0, NO - 1);
+            int *tok = xcalloc((size_t)a.n + 1, sizeof *tok);
+            int *out = xcalloc((size_t)model_n_outputs(m, a.n) + 1, sizeof *out);
+            char *in_bits = xmalloc((size_t)NI + 2), *out_bits = xmalloc((size_t)NO + 2), *str = xmalloc((size_t)a.n + 1);
+            for (uint64_t k = 0; k < count; k++) {
+                if (a.exhaustive) tokens_from_index(m, k, a.n, tok);
+                else
+                    for (int i = 0; i < a.n; i++) tok[i] = (int)(rng_next(&seed) % (uint64_t)m->n_vocab);
+                ref_run(m, tok, a.n, out, NULL);
+                for (int i = 0; i < NI; i++) in_bits[NI - 1 - i] = (char)('0' + ((tok[i / b] >> (i % b)) & 1));
+                in_bits[NI] = '\0';
+                if (NI == 0) strcpy(in_bits, "0");
+                outputs_bits(m, &cm, out, a.n, out_bits);
+                tokens_to_string(m, tok, a.n, str);
+                fprintf(f, "%s %s %s\n", in_bits, out_bits, str);
+            }
+            free(tok);
+            free(out);
+            free(in_bits);
+            free(out_bits);
+            free(str);
+            if (fclose(f) != 0) {
+                fprintf(stderr, "tc0c vectors: error writing %s\n", a.outdir);
+                rc = EXIT_USAGE;
+            }
         }
     }
     compiled_free(&cm);
@@ -277,5 +412,6 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "compile")) return cmd_compile(argc - 2, argv + 2);
     if (!strcmp(cmd, "verify")) return cmd_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "stats")) return cmd_stats(argc - 2, argv + 2);
+    if (!strcmp(cmd, "vectors")) return cmd_vectors(argc - 2, argv + 2);
     return usage_error("unknown command '%s'", cmd);
 }

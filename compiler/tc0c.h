@@ -481,6 +481,24 @@ void stats_print(const Model *m, const Compiled *cm, FILE *f);
 bool write_text_file(const char *path, const char *text);
 
 /* ------------------------------------------------------------------------
+ * verilog.c: the circuit as Verilog-2005 (docs/verilog.md)
+ * ---------------------------------------------------------------------- */
+
+typedef enum { GATES_THR, GATES_MAJ, GATES_CELLS } GateStyle;
+
+typedef struct {
+    GateStyle style;
+    int pipeline;          /* register stage every K levels; 0: combinational */
+    int64_t maj_max_fanin; /* GATES_MAJ: refuse gates needing more inputs */
+} VerilogOpts;
+
+/* Writes module `module`; *latency receives the latency in cycles (0 when
+ * combinational).  Returns false after printing why (e.g. a gate too wide
+ * for --gates maj). */
+bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, const char *module, FILE *f,
+                   int *latency);
+
+/* ------------------------------------------------------------------------
  * eval.c: the fast gate-level evaluator, 64 input vectors per call
  * (bit-sliced: bit l of a word belongs to vector l)
  * ---------------------------------------------------------------------- */
