@@ -148,6 +148,7 @@ void ir_free(Circuit *c) {
     free(c->outputs);
     free(c->hash);
     free(c->group_hash);
+    free(c->scratch);
     free(c);
 }
 
@@ -160,8 +161,8 @@ static uint64_t hash_terms(const Term *t, uint32_t n) {
     return h ^ (h >> 29);
 }
 
-static uint64_t hash_gate(const Term *t, uint32_t n, int64_t thr) {
-    return (hash_terms(t, n) ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+static uint64_t hash_gate(uint64_t terms_hash, int64_t thr) {
+    return (terms_hash ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
 }
 
 static bool same_terms(const Circuit *c, GateId g, const Term *t, uint32_t n) {
@@ -169,8 +170,9 @@ static bool same_terms(const Circuit *c, GateId g, const Term *t, uint32_t n) {
     return G->n_in == n && memcmp(c->terms + G->term_off, t, sizeof *t * n) == 0;
 }
 
-/* Inserts every threshold gate into the two hash tables (after a rebuild). */
-static void rehash(Circuit *c, size_t cap) {
+/* Inserts every threshold gate into the two hash tables; with recompute
+ * (after renumbering) first recomputes each gate's stored hashes. */
+static void rehash_full(Circuit *c, size_t cap, bool recompute) {
     free(c->hash);
     free(c->group_hash);
     c->hash_cap = cap;
@@ -183,14 +185,22 @@ static void rehash(Circuit *c, size_t cap) {
         const Gate *G = &c->gates[g];
         if (G->kind != G_THR) continue;
         const Term *t = c->terms + G->term_off;
-        size_t i = hash_gate(t, G->n_in, G->thr) & (cap - 1);
+        if (recompute) {
+            c->gates[g].hgroup = hash_terms(t, G->n_in);
+            c->gates[g].hkey = hash_gate(G->hgroup, G->thr);
+        }
+        size_t i = G->hkey & (cap - 1);
         while (c->hash[i] >= 0) i = (i + 1) & (cap - 1);
         c->hash[i] = g;
-        size_t j = hash_terms(t, G->n_in) & (cap - 1);
-        while (c->group_hash[j] >= 0 && !same_terms(c, c->group_hash[j], t, G->n_in)) j = (j + 1) & (cap - 1);
+        size_t j = G->hgroup & (cap - 1);
+        while (c->group_hash[j] >= 0 &&
+               !(c->gates[c->group_hash[j]].hgroup == G->hgroup && same_terms(c, c->group_hash[j], t, G->n_in)))
+            j = (j + 1) & (cap - 1);
         if (c->group_hash[j] < 0) c->group_hash[j] = g;
     }
 }
+
+static void rehash(Circuit *c, size_t cap) { rehash_full(c, cap, false); }
 
 static _Noreturn void too_big(const Circuit *c) {
     fprintf(stderr,
@@ -229,43 +239,90 @@ static void absorb_inverters(const Circuit *c, Form *f) {
     }
 }
 
+static bool is_inverter(const Circuit *c, GateId g);
+
+void ir_form_prepare(const Circuit *c, Form *f) {
+    absorb_inverters(c, f);
+    form_canon(f);
+}
+
+void form_combine(Form *dst, const Form *f, int64_t a, const Form *g, int64_t b) {
+    form_init(dst, add_ck(mul_ck(f->c, a), mul_ck(g->c, b)));
+    dst->cap = f->n + g->n;
+    dst->t = xmalloc(sizeof *dst->t * (size_t)(dst->cap ? dst->cap : 1));
+    int i = 0, j = 0;
+    while (i < f->n || j < g->n) {
+        Term t;
+        if (j >= g->n || (i < f->n && f->t[i].src < g->t[j].src)) {
+            t = (Term){f->t[i].src, mul_ck(f->t[i].w, a)};
+            i++;
+        } else if (i >= f->n || g->t[j].src < f->t[i].src) {
+            t = (Term){g->t[j].src, mul_ck(g->t[j].w, b)};
+            j++;
+        } else {
+            t = (Term){f->t[i].src, add_ck(mul_ck(f->t[i].w, a), mul_ck(g->t[j].w, b))};
+            i++;
+            j++;
+        }
+        if (t.w) dst->t[dst->n++] = t;
+    }
+}
+
+static bool is_inverter(const Circuit *c, GateId g) {
+    const Gate *G = &c->gates[g];
+    return G->kind == G_THR && G->n_in == 1 && G->thr == 0 && c->terms[G->term_off].w == -1;
+}
+
+/* True when step 1 has nothing to do: sources strictly increasing, no zero
+ * weight, no constant or inverter source. */
+static bool is_canon(const Circuit *c, const Form *f) {
+    for (int i = 0; i < f->n; i++) {
+        GateId s = f->t[i].src;
+        if (s < 2 || f->t[i].w == 0 || (i && f->t[i - 1].src >= s) || is_inverter(c, s)) return false;
+    }
+    return true;
+}
+
 GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
-    Form n;
-    form_copy(&n, f);
-    absorb_inverters(c, &n);
-    form_canon(&n);
-    t = add_ck(t, -n.c);
-    n.c = 0;
+    if (!is_canon(c, f)) { /* step 1 on a copy, then the fast path */
+        Form n, m;
+        form_copy(&n, f);
+        absorb_inverters(c, &n);
+        form_init(&m, n.c);
+        for (int i = 0; i < n.n; i++) form_add_term(&m, n.t[i].src, n.t[i].w); /* folds constants */
+        form_canon(&m);
+        GateId g = ir_thr(c, &m, t);
+        form_free(&n);
+        form_free(&m);
+        return g;
+    }
+    t = add_ck(t, -f->c);
     int64_t lo, hi;
-    form_bounds(&n, &lo, &hi);
-    if (t <= lo) {
-        form_free(&n);
-        return GATE_CONST1;
-    }
-    if (t > hi) {
-        form_free(&n);
-        return GATE_CONST0;
-    }
+    Form z = *f;
+    z.c = 0;
+    form_bounds(&z, &lo, &hi);
+    if (t <= lo) return GATE_CONST1;
+    if (t > hi) return GATE_CONST0;
     int64_t g = 0;
-    for (int i = 0; i < n.n; i++) g = gcd64(g, n.t[i].w);
+    for (int i = 0; i < f->n && g != 1; i++) g = gcd64(g, f->t[i].w);
+    const Term *terms = f->t;
+    uint32_t nin = (uint32_t)f->n;
     if (g > 1) {
-        for (int i = 0; i < n.n; i++) n.t[i].w /= g;
+        if (c->cap_scratch < nin) {
+            c->cap_scratch = nin * 2;
+            c->scratch = xrealloc(c->scratch, sizeof *c->scratch * c->cap_scratch);
+        }
+        for (uint32_t i = 0; i < nin; i++) c->scratch[i] = (Term){f->t[i].src, f->t[i].w / g};
+        terms = c->scratch;
         t = ceil_div(t, g);
     }
-    if (n.n == 1 && n.t[0].w == 1 && t == 1) {
-        GateId x = n.t[0].src;
-        form_free(&n);
-        return x;
-    }
-    uint32_t nin = (uint32_t)n.n;
+    if (nin == 1 && terms[0].w == 1 && t == 1) return terms[0].src;
     if (2 * ((size_t)c->n_gates + 1) > c->hash_cap) rehash(c, c->hash_cap ? 2 * c->hash_cap : 4096);
-    size_t i = hash_gate(n.t, nin, t) & (c->hash_cap - 1);
+    uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, t);
+    size_t i = hg & (c->hash_cap - 1);
     for (; c->hash[i] >= 0; i = (i + 1) & (c->hash_cap - 1)) {
         GateId h = c->hash[i];
-        if (c->gates[h].thr == t && same_terms(c, h, n.t, nin)) {
-            form_free(&n);
-            return h;
-        }
+        if (c->gates[h].hkey == hg && c->gates[h].thr == t && same_terms(c, h, terms, nin)) return h;
     }
     if (c->max_gates && c->n_gates >= c->max_gates) too_big(c);
     /* a new gate */
@@ -278,22 +335,25 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     Gate *G = &c->gates[id];
     G->n_in = nin;
     G->origin = c->cur_origin;
-    memcpy(c->terms + c->n_terms, n.t, sizeof *n.t * nin);
+    G->hkey = hg;
+    G->hgroup = ht;
+    memcpy(c->terms + c->n_terms, terms, sizeof *terms * nin);
     c->n_terms += nin;
     int32_t level = 0;
     for (uint32_t k = 0; k < nin; k++)
-        if (c->gates[n.t[k].src].level > level) level = c->gates[n.t[k].src].level;
+        if (c->gates[terms[k].src].level > level) level = c->gates[terms[k].src].level;
     G->level = level + 1;
     c->hash[i] = id;
-    size_t j = hash_terms(n.t, nin) & (c->group_hash_cap - 1);
-    while (c->group_hash[j] >= 0 && !same_terms(c, c->group_hash[j], n.t, nin)) j = (j + 1) & (c->group_hash_cap - 1);
+    size_t j = ht & (c->group_hash_cap - 1);
+    while (c->group_hash[j] >= 0 &&
+           !(c->gates[c->group_hash[j]].hgroup == ht && same_terms(c, c->group_hash[j], terms, nin)))
+        j = (j + 1) & (c->group_hash_cap - 1);
     if (c->group_hash[j] < 0) {
         c->group_hash[j] = id;
         G->group = c->n_groups++;
     } else {
         G->group = c->gates[c->group_hash[j]].group;
     }
-    form_free(&n);
     return id;
 }
 
@@ -361,7 +421,7 @@ void ir_sweep(Circuit *c) {
     c->n_groups = ng;
     size_t cap = 4096;
     while (cap < 2 * (size_t)n) cap *= 2;
-    rehash(c, cap);
+    rehash_full(c, cap, true);
     free(map);
     free(group_map);
     free(live);

@@ -121,6 +121,7 @@ Val val_lin(const Val *x, int64_t a, const Val *y, int64_t b, int64_t c) {
 void val_thermo(Circuit *c, Val *x) {
     if (x->thermo || x->hi == x->lo) return;
     int64_t n = x->hi - x->lo;
+    ir_form_prepare(c, &x->form);
     x->thermo = xmalloc(sizeof *x->thermo * (size_t)n);
     for (int64_t k = 1; k <= n; k++) x->thermo[k - 1] = ir_thr(c, &x->form, x->lo + k);
 }
@@ -176,7 +177,7 @@ Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
     form_init(&f, r);
     form_add(&f, &x->form, 1);
     if (res) form_add(&f, &res->form, d);
-    form_canon(&f);
+    ir_form_prepare(c, &f);
     GateId *t = xmalloc(sizeof *t * (size_t)(yhi - ylo ? yhi - ylo : 1));
     for (int64_t v = ylo + 1; v <= yhi; v++) t[v - ylo - 1] = ir_thr(c, &f, v * d);
     form_free(&f);
@@ -281,22 +282,26 @@ Val val_mul(Circuit *c, Val *x, Val *y) {
 Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi) {
     if (z->lo < 0) BUG("division by a value that may be negative");
     GateId *t = xmalloc(sizeof *t * (size_t)(qhi - qlo ? qhi - qlo : 1));
+    Form nf, zf, kz;
+    form_copy(&nf, &n->form);
+    form_copy(&zf, &z->form);
+    ir_form_prepare(c, &nf);
+    ir_form_prepare(c, &zf);
     for (int64_t v = qlo + 1; v <= qhi; v++) {
         Form f;
-        form_copy(&f, &n->form);
-        form_add(&f, &z->form, -v);
-        if (z->lo >= 1 || v <= 0) {
+        if (z->lo >= 1 || v <= 0) { /* n - v z */
+            form_combine(&f, &nf, 1, &zf, -v);
             t[v - qlo - 1] = ir_thr(c, &f, 0);
-        } else {
-            Form g;
-            form_init(&g, 0);
-            form_add(&g, &f, z->hi + 1);
-            form_add(&g, &z->form, 1);
-            t[v - qlo - 1] = ir_thr(c, &g, 1);
-            form_free(&g);
+        } else { /* K (n - v z) + z */
+            form_combine(&kz, &nf, z->hi + 1, &zf, 1 - v * (z->hi + 1));
+            t[v - qlo - 1] = ir_thr(c, &kz, 1);
+            form_free(&kz);
+            continue;
         }
         form_free(&f);
     }
+    form_free(&nf);
+    form_free(&zf);
     return val_from_thermo(t, qlo, qhi);
 }
 
@@ -323,10 +328,11 @@ Val val_max(Circuit *c, Val *xs, int n) {
  * (flags_0 = ties_0): the leftmost maximum. */
 void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties) {
     GateId *tie = xmalloc(sizeof *tie * (size_t)n);
+    ir_form_prepare(c, &m->form);
     for (int j = 0; j < n; j++) {
         Form f;
-        form_copy(&f, &xs[j].form);
-        form_add(&f, &m->form, -1);
+        ir_form_prepare(c, &xs[j].form);
+        form_combine(&f, &xs[j].form, 1, &m->form, -1);
         tie[j] = ir_thr(c, &f, 0);
         form_free(&f);
     }

@@ -261,6 +261,7 @@ typedef struct {
     int64_t thr;
     int32_t group;   /* sum group: gates with identical terms share it */
     Origin origin;
+    uint64_t hkey, hgroup; /* hashes of (terms, thr) and of the terms */
 } Gate;
 
 typedef struct {
@@ -277,6 +278,8 @@ typedef struct {
     size_t hash_cap;
     int32_t *group_hash; /* open addressing over groups: a gate id per group */
     size_t group_hash_cap;
+    Term *scratch;     /* ir_thr's buffer for gcd-divided terms */
+    uint32_t cap_scratch;
     Origin cur_origin; /* stamped on new gates */
     int64_t max_gates; /* ir_thr refuses to grow past this (0: no limit) */
 } Circuit;
@@ -300,6 +303,9 @@ void form_add_term(Form *f, GateId g, int64_t w);        /* f += w * g */
 void form_add(Form *f, const Form *g, int64_t scale);    /* f += scale * g */
 void form_canon(Form *f);                                /* merge, drop zeros and constants */
 void form_bounds(const Form *f, int64_t *lo, int64_t *hi); /* term-wise bound */
+/* dst = a f + b g for canonical (sorted, merged) f and g, by merging: the
+ * result is canonical too.  dst is initialized here. */
+void form_combine(Form *dst, const Form *f, int64_t a, const Form *g, int64_t b);
 
 /* The gate [f >= t], normalized and hashed; may return a constant gate or
  * an existing gate (x itself for [x >= 1]). */
@@ -309,6 +315,9 @@ GateId ir_and(Circuit *c, GateId a, GateId b);
 GateId ir_or(Circuit *c, GateId a, GateId b);
 GateId ir_not(Circuit *c, GateId a);
 
+/* Absorbs inverters and canonicalizes f in place (same value), so that
+ * many ir_thr calls on it take the fast path. */
+void ir_form_prepare(const Circuit *c, Form *f);
 void ir_add_output(Circuit *c, GateId g);
 static inline const Term *ir_terms(const Circuit *c, GateId g) { return c->terms + c->gates[g].term_off; }
 
