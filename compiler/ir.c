@@ -106,7 +106,8 @@ void form_canon(Form *f) {
 }
 
 void form_bounds(const Form *f, int64_t *lo, int64_t *hi) {
-    int64_t l = f->c, h = f->c;
+    int64_t l = f->c;
+    int64_t h = l;
     for (int i = 0; i < f->n; i++) {
         if (f->t[i].w < 0) l = add_ck(l, f->t[i].w);
         else h = add_ck(h, f->t[i].w);
@@ -337,7 +338,7 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     G->origin = c->cur_origin;
     G->hkey = hg;
     G->hgroup = ht;
-    memcpy(c->terms + c->n_terms, terms, sizeof *terms * nin);
+    if (nin) memcpy(c->terms + c->n_terms, terms, sizeof *terms * nin);
     c->n_terms += nin;
     int32_t level = 0;
     for (uint32_t k = 0; k < nin; k++)

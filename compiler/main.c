@@ -335,7 +335,7 @@ static int cmd_vectors(int argc, char **argv) {
                 ref_run(m, tok, a.n, out, NULL);
                 for (int i = 0; i < NI; i++) in_bits[NI - 1 - i] = (char)('0' + ((tok[i / b] >> (i % b)) & 1));
                 in_bits[NI] = '\0';
-                if (NI == 0) strcpy(in_bits, "0");
+                if (NI == 0) memcpy(in_bits, "0", 2);
                 outputs_bits(m, &cm, out, a.n, out_bits);
                 tokens_to_string(m, tok, a.n, str);
                 fprintf(f, "%s %s %s\n", in_bits, out_bits, str);

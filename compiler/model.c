@@ -111,9 +111,8 @@ static bool get_bool(Loader *L, const cJSON *obj, const char *key, bool dflt) {
     const cJSON *f = field(L, obj, key, false);
     if (!f) return dflt;
     if (!cJSON_IsBool(f)) {
-        size_t mark = push_key(L, key);
+        push_key(L, key);
         fail(L, "expected true or false, got %s", json_type(f));
-        (void)mark;
     }
     return cJSON_IsTrue(f);
 }
