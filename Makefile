@@ -76,3 +76,12 @@ format:
 
 clean:
 	rm -rf build
+
+# FPGA board build: the model compiled for N tokens, the UART wrapper,
+# synthesis, and for iCE40 boards place and route and a bitstream, under
+# build/board/BOARD/.  Boards: boards/*.mk; see docs/boards.md.
+#   make board BOARD=icebreaker MODEL=models/majority.json N=8
+BOARD   ?= icebreaker
+.PHONY: board
+board: build/tc0c
+	@scripts/board.sh $(BOARD) $(MODEL) $(N)
