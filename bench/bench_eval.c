@@ -55,8 +55,7 @@ static Circuit *build(int64_t max_w, int per_sum) {
             form_init(&f, 0);
             int n = MIN_FANIN + (int)rnd(MAX_FANIN - MIN_FANIN + 1);
             for (int k = 0; k < n; k++) {
-                GateId src = rnd(4) ? prev_first + (GateId)rnd(prev_end - prev_first)
-                                    : 2 + (GateId)rnd(c->n_gates - 2);
+                GateId src = rnd(4) ? prev_first + (GateId)rnd(prev_end - prev_first) : 2 + (GateId)rnd(c->n_gates - 2);
                 int64_t w = 1 + rnd(max_w);
                 form_add_term(&f, src, rnd(2) ? w : -w);
             }

@@ -62,8 +62,8 @@ typedef struct {
 
 struct Evaluator {
     const Circuit *c;
-    Step *steps;      /* one per gate from 2 + n_inputs on */
-    uint32_t *lits;   /* src << 1 | negated; SUM: column by column */
+    Step *steps;    /* one per gate from 2 + n_inputs on */
+    uint32_t *lits; /* src << 1 | negated; SUM: column by column */
     size_t n_lits, cap_lits;
     uint32_t *counts; /* SUM: literals per column */
     size_t n_counts, cap_counts;

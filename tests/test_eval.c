@@ -100,9 +100,7 @@ static int64_t rnd_weight(WeightKind kind) {
     case W_UNIT: w = 1; break;
     case W_SMALL: w = 1 + rnd(9); break;
     case W_LARGE: w = 1 + rnd((int64_t)1 << 20); break;
-    default:
-        w = rnd(4) == 0 ? 1 + rnd((int64_t)1 << 20) : rnd(3) == 0 ? (int64_t)1 << rnd(21) : 1 + rnd(9);
-        break;
+    default: w = rnd(4) == 0 ? 1 + rnd((int64_t)1 << 20) : rnd(3) == 0 ? (int64_t)1 << rnd(21) : 1 + rnd(9); break;
     }
     return rnd(2) ? w : -w;
 }
@@ -202,7 +200,8 @@ static void test_thermometer(void) {
         for (int j = 0; j < 2; j++) {
             form_init(&f[j], 0);
             int n = 1 + (int)rnd(n_inputs + 8);
-            for (int k = 0; k < n; k++) form_add_term(&f[j], 2 + (GateId)rnd(n_inputs), rnd_weight((WeightKind)(round % 4)));
+            for (int k = 0; k < n; k++)
+                form_add_term(&f[j], 2 + (GateId)rnd(n_inputs), rnd_weight((WeightKind)(round % 4)));
         }
         int64_t lo[2], hi[2];
         for (int j = 0; j < 2; j++) form_bounds(&f[j], &lo[j], &hi[j]);
@@ -216,7 +215,8 @@ static void test_thermometer(void) {
         /* a second layer: thermometer of a form over the first */
         Form g;
         form_init(&g, 0);
-        for (int k = 0; k < 12 && k < c->n_outputs; k++) form_add_term(&g, c->outputs[rnd(c->n_outputs)], rnd_weight(W_MIXED));
+        for (int k = 0; k < 12 && k < c->n_outputs; k++)
+            form_add_term(&g, c->outputs[rnd(c->n_outputs)], rnd_weight(W_MIXED));
         int64_t glo, ghi;
         form_bounds(&g, &glo, &ghi);
         for (int64_t t = glo; t <= ghi + 1; t += (ghi - glo) / 32 + 1) ir_add_output(c, ir_thr(c, &g, t));
@@ -283,7 +283,7 @@ static void test_raw(void) {
     raw_gate(c, (Term[]){{x, -5}}, 1, -3);
     raw_gate(c, (Term[]){{GATE_CONST1, 2}, {x, 1}, {GATE_CONST0, 7}}, 3, 3);
     raw_gate(c, (Term[]){{x, 1}, {x, 1}, {y, 1}}, 3, 2);
-    raw_gate(c, (Term[]){{x, 2}, {y, 1}}, 2, 2); /* = x */
+    raw_gate(c, (Term[]){{x, 2}, {y, 1}}, 2, 2);  /* = x */
     raw_gate(c, (Term[]){{x, -2}, {y, 1}}, 2, 0); /* = NOT x */
     /* huge weights: sums near 2^63, non-adjacent form past 2^64 */
     raw_gate(c, (Term[]){{x, big}, {y, -big}, {z, 1}}, 3, 1);

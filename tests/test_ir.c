@@ -41,7 +41,7 @@ static GateId thr_of(Circuit *c, int64_t k, int n, const GateId *g, const int64_
     return r;
 }
 
-#define THR(c, k, t, ...) \
+#define THR(c, k, t, ...)                                                                                              \
     thr_of(c, k, (int)(sizeof((GateId[]){__VA_ARGS__}) / sizeof(GateId)), (GateId[]){__VA_ARGS__}, W_, t)
 
 /* Every gate's value on one input assignment (bit i of x: input i). */
@@ -79,8 +79,7 @@ static long known_dups;
 static bool equal_terms(const Circuit *c, GateId a, GateId b) {
     if (c->gates[a].kind != G_THR || c->gates[b].kind != G_THR || c->gates[a].n_in != c->gates[b].n_in) return false;
     for (uint32_t k = 0; k < c->gates[a].n_in; k++)
-        if (ir_terms(c, a)[k].src != ir_terms(c, b)[k].src || ir_terms(c, a)[k].w != ir_terms(c, b)[k].w)
-            return false;
+        if (ir_terms(c, a)[k].src != ir_terms(c, b)[k].src || ir_terms(c, a)[k].w != ir_terms(c, b)[k].w) return false;
     return true;
 }
 
@@ -277,7 +276,8 @@ static void test_inverters(void) {
               t[1].w == 1 && c->gates[a].thr == 1,
           "NOT x AND y is [-x + y >= 1], level 1 (level %d)", c->gates[a].level);
     GateId nor = ir_and(c, nx, ny);
-    CHECK(c->gates[nor].level == 1 && c->gates[nor].thr == 0 && c->gates[nor].n_in == 2, "NOT x AND NOT y: [-x - y >= 0]");
+    CHECK(c->gates[nor].level == 1 && c->gates[nor].thr == 0 && c->gates[nor].n_in == 2,
+          "NOT x AND NOT y: [-x - y >= 0]");
     GateId o = ir_or(c, ir_not(c, a), z); /* NOT a is an inverter over a level-1 gate */
     CHECK(c->gates[o].level == 2, "reads a's inverter as 1 - a: level %d", c->gates[o].level);
     Form f;
@@ -415,7 +415,8 @@ static Circuit *random_circuit(int n_inputs, int n_gates, int n_outputs) {
         Form f;
         form_init(&f, 0);
         int n = 1 + (int)rnd(6);
-        for (int k = 0; k < n; k++) form_add_term(&f, 2 + (GateId)rnd(c->n_gates - 2), (rnd(2) ? 1 : -1) * (1 + rnd(3)));
+        for (int k = 0; k < n; k++)
+            form_add_term(&f, 2 + (GateId)rnd(c->n_gates - 2), (rnd(2) ? 1 : -1) * (1 + rnd(3)));
         int64_t lo, hi;
         form_bounds(&f, &lo, &hi);
         ir_thr(c, &f, lo + 1 + rnd(hi - lo > 0 ? hi - lo : 1));
@@ -478,7 +479,8 @@ static void test_sweep(void) {
         for (GateId g = 2 + n_inputs; g < n_gates; g++) {
             Form f;
             form_init(&f, 0);
-            for (uint32_t k = 0; k < c->gates[g].n_in; k++) form_add_term(&f, ir_terms(c, g)[k].src, ir_terms(c, g)[k].w);
+            for (uint32_t k = 0; k < c->gates[g].n_in; k++)
+                form_add_term(&f, ir_terms(c, g)[k].src, ir_terms(c, g)[k].w);
             GateId h = ir_thr(c, &f, c->gates[g].thr);
             form_free(&f);
             CHECK(same_gate(c, h, g), "round %d: gate %d is found again as %d after the sweep", round, g, h);
@@ -538,16 +540,16 @@ static void test_check(void) {
     memcpy(outputs, c->outputs, sizeof *outputs * (size_t)c->n_outputs);
     const char *m;
 
-#define BROKEN(what, sub, corrupt)                                                                           \
-    do {                                                                                                    \
-        corrupt;                                                                                            \
-        m = ir_check(c);                                                                                    \
-        CHECK(has(m, sub), "%s: got \"%s\", expected \"%s\"", what, m ? m : "(accepted)", sub);            \
-        *c = saved;                                                                                         \
-        memcpy(c->gates, gates, sizeof *gates * (size_t)c->n_gates);                                        \
-        memcpy(c->terms, terms, sizeof *terms * c->n_terms);                                                \
-        memcpy(c->outputs, outputs, sizeof *outputs * (size_t)c->n_outputs);                                \
-        CHECK(ir_check(c) == NULL, "%s: restored: %s", what, ir_check(c));                                  \
+#define BROKEN(what, sub, corrupt)                                                                                     \
+    do {                                                                                                               \
+        corrupt;                                                                                                       \
+        m = ir_check(c);                                                                                               \
+        CHECK(has(m, sub), "%s: got \"%s\", expected \"%s\"", what, m ? m : "(accepted)", sub);                        \
+        *c = saved;                                                                                                    \
+        memcpy(c->gates, gates, sizeof *gates *(size_t)c->n_gates);                                                    \
+        memcpy(c->terms, terms, sizeof *terms * c->n_terms);                                                           \
+        memcpy(c->outputs, outputs, sizeof *outputs *(size_t)c->n_outputs);                                            \
+        CHECK(ir_check(c) == NULL, "%s: restored: %s", what, ir_check(c));                                             \
     } while (0)
 
     BROKEN("reads a newer gate", "gate 6: input 0 reads gate 7, not an older gate", t6[0].src = 7);
@@ -601,8 +603,7 @@ static void test_stats(void) {
           (long long)s.edges, (long long)s.max_fanin, s.depth, s.groups, s.max_weight_bits);
     CHECK(s.by_op[OP_SCORE] == 1 && s.by_op[OP_MIX] == 1 && s.by_op[OP_OUTPUT] == 1 && s.by_op[OP_OTHER] == 0,
           "gates by op");
-    CHECK(s.edges_by_op[OP_SCORE] == 2 && s.edges_by_op[OP_MIX] == 2 && s.edges_by_op[OP_OUTPUT] == 3,
-          "edges by op");
+    CHECK(s.edges_by_op[OP_SCORE] == 2 && s.edges_by_op[OP_MIX] == 2 && s.edges_by_op[OP_OUTPUT] == 3, "edges by op");
     CHECK(origin_layer(c->gates[a].origin) == 0 && origin_head(c->gates[a].origin) == 1 &&
               origin_op(c->gates[a].origin) == OP_SCORE && origin_layer(c->gates[g].origin) == -1 &&
               origin_head(c->gates[o].origin) == -1,
@@ -637,9 +638,9 @@ static void test_max_gates(void) {
         Circuit *c = ir_new(8);
         c->max_gates = 20;
         for (int k = 0; k < 8; k++) ir_and(c, ir_input(k), ir_input((k + 1) % 8)); /* 18 gates */
-        ir_and(c, ir_input(0), ir_input(1)); /* existing: allowed */
-        ir_or(c, ir_input(0), ir_input(1));  /* 19 */
-        ir_or(c, ir_input(0), ir_input(2));  /* 20 */
+        ir_and(c, ir_input(0), ir_input(1));                                       /* existing: allowed */
+        ir_or(c, ir_input(0), ir_input(1));                                        /* 19 */
+        ir_or(c, ir_input(0), ir_input(2));                                        /* 20 */
         _exit(c->n_gates == 20 ? 0 : 98);
     }
     int st = 0;
