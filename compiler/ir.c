@@ -166,9 +166,14 @@ static uint64_t hash_gate(uint64_t terms_hash, int64_t thr) {
     return (terms_hash ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
 }
 
+/* Field by field: a Term has padding bytes that memcmp would compare. */
 static bool same_terms(const Circuit *c, GateId g, const Term *t, uint32_t n) {
     const Gate *G = &c->gates[g];
-    return G->n_in == n && memcmp(c->terms + G->term_off, t, sizeof *t * n) == 0;
+    if (G->n_in != n) return false;
+    const Term *u = c->terms + G->term_off;
+    for (uint32_t i = 0; i < n; i++)
+        if (u[i].src != t[i].src || u[i].w != t[i].w) return false;
+    return true;
 }
 
 /* Inserts every threshold gate into the two hash tables; with recompute
