@@ -85,11 +85,15 @@ def dyck1():
 def parity():
     # Saturated attention with score [token is 1 or BOS] averages the BOS
     # indicator (scaled to V) over BOS and the c ones: a = floor(V/(c+1)).
-    # A step table maps each reachable a back to c mod 2.
-    p = 14
-    V = 2 ** (p - 1) - 1
+    # A step table maps each reachable a back to c mod 2.  p and V: the
+    # smallest p for which some V <= 2^(p-1)-1 keeps floor(V/(c+1)) distinct
+    # for every c <= MAX_LEN, and the largest such V.
+    def distinct(V):
+        vals = [V // (c + 1) for c in range(MAX_LEN + 1)]
+        return len(set(vals)) == len(vals)
+    p = next(p for p in range(2, 17) if any(distinct(V) for V in range(2 ** (p - 1))))
+    V = max(V for V in range(2 ** (p - 1)) if distinct(V))
     values = [V // (c + 1) for c in range(MAX_LEN + 1)]
-    assert len(set(values)) == len(values), "p too small to tell the counts apart"
     steps = [[-(2 ** (p - 1)), MAX_LEN % 2]]
     for c in range(MAX_LEN, -1, -1):  # a grows as c shrinks
         if values[c] > steps[-1][0]:
@@ -99,10 +103,11 @@ def parity():
     d = 4
     return {
         "format": FORMAT, "name": "parity",
-        "description": "Accepts strings over {0,1} with an odd number of 1s. Saturated attention over BOS and "
-                       "the 1s computes floor(V/(c+1)), V = 2^13-1, for c ones; a step table turns that into "
-                       "c mod 2. p = 14 is the smallest p whose V keeps floor(V/(c+1)) distinct for every "
-                       "c <= 64 (V >= 64*65): p = 2 log n + O(1), as the theory's c log n precision allows.",
+        "description": f"Accepts strings over {{0,1}} with an odd number of 1s. Saturated attention over BOS and "
+                       f"the 1s computes floor(V/(c+1)), V = {V}, for c ones; a step table turns that into "
+                       f"c mod 2. p = {p} is the smallest p with a V <= 2^(p-1)-1 that keeps floor(V/(c+1)) "
+                       f"distinct for every c <= {MAX_LEN} (p = 12 has none): p = 2 log n + O(1), as the "
+                       f"theory's c log n precision allows.",
         "vocab": ["0", "1"], "bos": "^", "max_len": MAX_LEN, "p": p, "d_model": d,
         "embed": {"token": [[0, 0, 0, 0], [1, 0, 0, 0], [1, V, 0, 0]]},
         "layers": [{
@@ -161,7 +166,7 @@ def first_eq_last():
         "format": FORMAT, "name": "first_eq_last",
         "description": "Accepts non-empty strings over {a,b} whose first and last symbols are equal (an AC0 "
                        "task). Hard attention reads position 1 through a one-hot position feature. p = 2: "
-                       "every value is 0 or 1.",
+                       "the residual stream holds 0s and 1s, the hidden units -1..1.",
         "vocab": ["a", "b"], "bos": "^", "max_len": MAX_LEN, "p": 2, "d_model": d,
         "embed": {"token": [unit(d, 0), [0] * d, unit(d, 3)], "position": pos},
         "layers": [{
