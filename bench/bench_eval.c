@@ -9,6 +9,9 @@
  *   thermo  weights +-1..+-2^20, 15 thresholds over each weighted sum (the
  *           thermometer gates of a requantization, DESIGN.md section 3)
  *
+ * and on a real circuit: bench/models/bench_softmax.json compiled at n = 16
+ * (skipped when that model is absent).
+ *
  * For each circuit it prints "name: value unit" lines (bench/run.sh
  * collects them): gate evaluations per second (gates x vectors / s), fan-in
  * edges per second (edges x vectors / s), for eval_run and for the naive
@@ -93,8 +96,8 @@ static void naive_run(const Circuit *c, uint8_t *v, const uint64_t *in, uint64_t
     }
 }
 
-static int bench(const char *name, int64_t max_w, int per_sum) {
-    Circuit *c = build(max_w, per_sum);
+/* Measures both evaluators on c (taken) and prints the figures. */
+static int measure(const char *name, Circuit *c) {
     const char *err = ir_check(c);
     if (err) {
         fprintf(stderr, "bench_eval: %s: bad circuit: %s\n", name, err);
@@ -102,7 +105,7 @@ static int bench(const char *name, int64_t max_w, int per_sum) {
     }
     CircuitStats st;
     ir_stats(c, &st);
-    uint64_t *in = xcalloc(N_INPUTS, sizeof *in);
+    uint64_t *in = xcalloc((size_t)c->n_inputs + 1, sizeof *in);
     uint64_t *fast = xcalloc((size_t)c->n_outputs, sizeof *fast);
     uint64_t *slow = xcalloc((size_t)c->n_outputs, sizeof *slow);
     uint8_t *v = xcalloc((size_t)c->n_gates, 1);
@@ -111,13 +114,13 @@ static int bench(const char *name, int64_t max_w, int per_sum) {
     Evaluator *e = eval_new(c);
     double t_new = now() - t0;
 
-    /* side by side: each evaluator for about a second, at least 3 batches;
+    /* side by side: each evaluator for half a second, at least 3 batches;
      * the outputs compared on every batch the naive one runs */
     long fast_batches = 0, naive_batches = 0;
     double t_fast = 0, t_naive = 0;
     int bad = 0;
-    while (t_naive < 1.0 || naive_batches < 3) {
-        for (int i = 0; i < N_INPUTS; i++) in[i] = rnd64();
+    while (t_naive < 0.5 || naive_batches < 3) {
+        for (int i = 0; i < c->n_inputs; i++) in[i] = rnd64();
         t0 = now();
         naive_run(c, v, in, slow);
         t_naive += now() - t0;
@@ -128,8 +131,8 @@ static int bench(const char *name, int64_t max_w, int per_sum) {
         fast_batches++;
         bad += memcmp(fast, slow, sizeof *fast * (size_t)c->n_outputs) != 0;
     }
-    while (t_fast < 1.0 || fast_batches < 3) {
-        for (int i = 0; i < N_INPUTS; i++) in[i] = rnd64();
+    while (t_fast < 0.5 || fast_batches < 3) {
+        for (int i = 0; i < c->n_inputs; i++) in[i] = rnd64();
         t0 = now();
         eval_run(e, in, fast);
         t_fast += now() - t0;
@@ -162,11 +165,30 @@ static int bench(const char *name, int64_t max_w, int per_sum) {
     return 0;
 }
 
+/* The circuit of a real model, when the compile benchmark's model is there
+ * (bench/models/bench_softmax.json at n = 16: about 7 * 10^4 gates). */
+static int measure_model(const char *name, const char *path, int n) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    fclose(f);
+    Model *m = model_load(path);
+    if (!m) return 1;
+    CompileOpts o = {.n = n, .quiet = true};
+    Compiled cm;
+    if (!compile_model(m, &o, &cm)) return 1;
+    int rc = measure(name, cm.c);
+    cm.c = NULL;
+    compiled_free(&cm);
+    model_free(m);
+    return rc;
+}
+
 int main(void) {
     int rc = 0;
-    rc |= bench("unit", 1, 1);
-    rc |= bench("small", 7, 1);
-    rc |= bench("large", (int64_t)1 << 20, 1);
-    rc |= bench("thermo", (int64_t)1 << 20, 15);
+    rc |= measure("unit", build(1, 1));
+    rc |= measure("small", build(7, 1));
+    rc |= measure("large", build((int64_t)1 << 20, 1));
+    rc |= measure("thermo", build((int64_t)1 << 20, 15));
+    rc |= measure_model("softmax_n16", "bench/models/bench_softmax.json", 16);
     return rc;
 }

@@ -62,8 +62,9 @@ typedef struct {
 
 struct Evaluator {
     const Circuit *c;
-    Step *steps;    /* one per gate from 2 + n_inputs on */
-    uint32_t *lits; /* src << 1 | negated; SUM: column by column */
+    int32_t n_gates; /* c->n_gates when compiled */
+    Step *steps;     /* one per gate from 2 + n_inputs on */
+    uint32_t *lits;  /* src << 1 | negated; SUM: column by column */
     size_t n_lits, cap_lits;
     uint32_t *counts; /* SUM: literals per column */
     size_t n_counts, cap_counts;
@@ -181,6 +182,7 @@ static void compile_gate(Evaluator *e, GateId g, Step *s, GateId *last_sum) {
                 if (((plus[k] | minus[k]) >> col) & 1) push_lit(e, t[k].src, (minus[k] >> col) & 1);
             push_count(e, (uint32_t)(e->n_lits - before));
         }
+        if (e->n_lits - s->first > UINT32_MAX) BUG("eval: gate %d: too many weight digits", g);
         s->n = (uint32_t)(e->n_lits - s->first);
         if (s->n > e->max_planes) e->max_planes = s->n;
     }
@@ -191,6 +193,7 @@ static void compile_gate(Evaluator *e, GateId g, Step *s, GateId *last_sum) {
 Evaluator *eval_new(const Circuit *c) {
     Evaluator *e = xcalloc(1, sizeof *e);
     e->c = c;
+    e->n_gates = c->n_gates;
     int32_t first = 2 + c->n_inputs;
     size_t n_steps = c->n_gates > first ? (size_t)(c->n_gates - first) : 0;
     e->steps = xcalloc(n_steps ? n_steps : 1, sizeof *e->steps);
@@ -248,6 +251,8 @@ static inline uint64_t compare(const Evaluator *e, const Step *s) {
 
 void eval_run(Evaluator *e, const uint64_t *in, uint64_t *out) {
     const Circuit *c = e->c;
+    if (c->n_gates != e->n_gates)
+        BUG("eval: the circuit changed after eval_new (%d gates, was %d)", c->n_gates, e->n_gates);
     uint64_t *val = e->val;
     val[GATE_CONST0] = 0;
     val[GATE_CONST1] = ~(uint64_t)0;
