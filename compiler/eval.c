@@ -32,13 +32,15 @@
  *
  * The adder works column by column from bit 0 up: column k holds the
  * carries from column k-1 and the planes of the digits 2^k.  A chain of
- * full adders (5 word operations for 2 planes) reduces them to one plane,
- * bit k of the sum in every lane, and hands one carry per full adder to
- * column k+1.  So a plane costs about half a full adder whatever the
- * fan-in, and the count never needs more than one pass.  The adder has K
- * columns, K the bit length of the largest possible sum; carries out of
- * column K-1 are 0 in every lane (the sum never reaches 2^K), so they are
- * never made.  The bits are then compared with the constant t' from the
+ * full adders (5 word operations, each taking two more planes) reduces
+ * them to one plane, bit k of the sum in every lane, and hands one carry
+ * per full adder to column k+1.  A full adder removes one plane in all, so
+ * n planes cost about n full adders whatever the fan-in, in one pass with
+ * no per-lane work.  The adder has K columns, K the bit length of the
+ * largest possible sum (it must be below 2^64: the digits fall back to
+ * plain binary when non-adjacent form would pass it); carries out of
+ * column K-1 are 0 in every lane (the sum never reaches 2^K) and are
+ * dropped.  The bits are then compared with the constant t' from the
  * lowest up: "low bits >= low bits of t'" is
  * ge = t'_k ? sum_k & ge : sum_k | ge.
  */
