@@ -10,7 +10,8 @@
 # second run of `make test` and the sanitizer run reuse them.
 # With build/tc0c: every design (fast clock/baud ratio of 16 clocks per bit,
 # and the real 12 MHz / 115200 ratio, and a host 1.5% off); with any other
-# binary (the sanitizer build): a small real subset.
+# binary (the sanitizer build): a small real subset.  BOARD_NETLIST=1 also
+# simulates the synthesized iCE40 netlist (synth_ice40) at 12 MHz / 115200.
 # usage: tests/board.sh TC0C_BINARY
 set -u
 cd "$(dirname "$0")/.."
@@ -117,6 +118,34 @@ run() {
   [ "$f" -eq 0 ] || echo "$out" | grep -E '^FAIL' | head -10
 }
 
+# netlist NAME CASES CLK BAUD: the same cases on the iCE40 netlist after
+# `synth_ice40` (Yosys's cell models); opt-in with BOARD_NETLIST=1, as it
+# adds a synthesis and a slower Verilator build
+netlist() {
+  local name=$1 file=$2 clk=$3 baud=$4 circ key obj
+  circ=$(ls "$dir"/*_n*.v | grep -v tc0c_board_top)
+  # shellcheck disable=SC2086
+  if ! timeout 600 yosys -q -p "read_verilog $RTL $circ $dir/tc0c_board_top.v; synth_ice40 -top tc0c_board_top; \
+       write_verilog -noattr $dir/netlist.v" >"$dir/yosys.log" 2>&1; then
+    bad "$name netlist: yosys failed"; return
+  fi
+  key=$( (cat "$dir/netlist.v" sim/uart_tb.cpp; verilator --version) | sha1sum | cut -c1-16)
+  obj="$cache/gl-$key"
+  if [ ! -x "$obj/Vtb" ]; then
+    rm -rf "$obj"
+    mkdir -p "$obj"
+    if ! (cd "$obj" && verilator --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style \
+          -DNO_ICE40_DEFAULT_ASSIGNMENTS --top-module tc0c_board_top -CFLAGS -O0 \
+          -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0" --Mdir obj -o ../Vtb "$dir/netlist.v" \
+          /usr/share/yosys/ice40/cells_sim.v "$root/sim/uart_tb.cpp" >build.log 2>&1); then
+      bad "$name netlist: verilator build failed"; rm -rf "$obj"; return
+    fi
+    rm -rf "$obj/obj"
+  fi
+  sim="$obj/Vtb"
+  run "$name" "iCE40 netlist" "$file" "$clk" "$baud" +leds=1
+}
+
 FAST=1843200 # 16 clocks per bit at 115200 baud
 if [ $full -eq 1 ]; then
   if build majority models/majority.json 8 $FAST 115200; then
@@ -131,6 +160,7 @@ if [ $full -eq 1 ]; then
       run majority-12M "12 MHz / 115200" "$dir/cases-4.txt" 12000000 115200 +leds=1
       run majority-12M "host +1.5% baud" "$dir/cases-4.txt" 12000000 115200 +leds=1 +host_ppm=15000 +max=30
       run majority-12M "host -1.5% baud" "$dir/cases-4.txt" 12000000 115200 +leds=1 +host_ppm=-15000 +max=30
+      [ "${BOARD_NETLIST:-0}" = 1 ] && netlist majority-12M "$dir/cases-4.txt" 12000000 115200
     }
   fi
   if build dyck1 models/dyck1.json 10 $FAST 115200; then
