@@ -50,6 +50,11 @@ EOF
 for f in rtl/tc0c_uart_rx.v rtl/tc0c_uart_tx.v; do
   if r=$(verilator --lint-only -Wall "$f" 2>&1); then ok; else bad "lint $f: $r"; fi
 done
+# the core with one accept bit, and with 2-bit codes and labels
+for g in "" "-GN=5 -GB=2 -GLB=2"; do
+  # shellcheck disable=SC2086
+  if r=$(verilator --lint-only -Wall --top-module tc0c_board_core $g $RTL 2>&1); then ok; else bad "lint core $g: $r"; fi
+done
 
 # build NAME MODEL N CLK_HZ BAUD: compile, generate, lint, verilate (cached);
 # sets $sim to the harness binary and $dir to the design's folder
