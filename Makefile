@@ -85,3 +85,13 @@ BOARD   ?= icebreaker
 .PHONY: board
 board: build/tc0c
 	@scripts/board.sh $(BOARD) $(MODEL) $(N)
+
+# Simulation of one compiled netlist against the reference model, in
+# Verilator or Icarus (scripts/sim.sh; docs/simulation.md):
+#   make sim MODEL=models/dyck1.json N=8 PIPELINE=2 SIM=icarus GATES=maj
+PIPELINE ?= 0
+SIM      ?= verilator
+GATES    ?= thr
+.PHONY: sim
+sim: build/tc0c
+	@scripts/sim.sh $(MODEL) $(N) $(PIPELINE) $(SIM) $(GATES)
