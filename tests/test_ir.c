@@ -67,15 +67,6 @@ static int gate_value(const Circuit *c, GateId g, uint64_t x) {
 
 static bool has(const char *msg, const char *sub) { return msg && strstr(msg, sub); }
 
-/* A known ir.c bug: structural hashing compares Terms with memcmp, so the
- * padding bytes after Term.src (garbage from recycled heap memory) take
- * part, and ir_thr can make a second copy of an existing gate (and sum
- * group).  While KNOWN_PADDING_BUG is 1 the hashing checks accept such a
- * copy when it is field-for-field equal, count it, and report the count;
- * set it to 0 once ir.c compares fields. */
-#define KNOWN_PADDING_BUG 1
-static long known_dups;
-
 static bool equal_terms(const Circuit *c, GateId a, GateId b) {
     if (c->gates[a].kind != G_THR || c->gates[b].kind != G_THR || c->gates[a].n_in != c->gates[b].n_in) return false;
     for (uint32_t k = 0; k < c->gates[a].n_in; k++)
@@ -83,28 +74,9 @@ static bool equal_terms(const Circuit *c, GateId a, GateId b) {
     return true;
 }
 
-/* got is the gate want (or, with the known bug, a copy of it) */
-static bool same_gate(const Circuit *c, GateId got, GateId want) {
-    if (got == want) return true;
-    if (KNOWN_PADDING_BUG && got >= 0 && want >= 0 && equal_terms(c, got, want) &&
-        c->gates[got].thr == c->gates[want].thr) {
-        known_dups++;
-        return true;
-    }
-    return false;
-}
-
-/* a and b are in one sum group (or, with the known bug, their terms are) */
-static bool same_group(const Circuit *c, GateId a, GateId b) {
-    if (c->gates[a].group == c->gates[b].group) return true;
-    if (KNOWN_PADDING_BUG && equal_terms(c, a, b)) {
-        known_dups++;
-        return true;
-    }
-    return false;
-}
-
-/* Threshold gates equal to an older gate (0 without the bug). */
+/* Threshold gates equal to an older gate: structural hashing allows none.
+ * (ir.c once compared Terms with memcmp, padding bytes included, and made
+ * copies of existing gates and sum groups.) */
 static int32_t copies(const Circuit *c) {
     int32_t n = 0;
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++)
@@ -113,7 +85,6 @@ static int32_t copies(const Circuit *c) {
                 n++;
                 break;
             }
-    CHECK(KNOWN_PADDING_BUG || n == 0, "%d copies of existing gates", n);
     return n;
 }
 
@@ -192,12 +163,12 @@ static void test_normal_form(void) {
     CHECK(THR(c, 0, 1, y, x, y) == x, "[y + x - y >= 1] is x");
     GateId a = ir_and(c, x, y);
     W_ = (int64_t[]){1};
-    CHECK(same_gate(c, THR(c, 0, 1, a), a), "[g >= 1] is g");
-    CHECK(c->n_gates - copies(c) == n0 + 1, "one gate so far: %d", c->n_gates);
+    CHECK(THR(c, 0, 1, a) == a, "[g >= 1] is g");
+    CHECK(c->n_gates == n0 + 1, "one gate so far: %d", c->n_gates);
 
     /* gcd: [2x + 2y >= 3] = [x + y >= 2] = ir_and */
     W_ = (int64_t[]){2, 2};
-    CHECK(same_gate(c, THR(c, 0, 3, x, y), a), "[2x + 2y >= 3] is [x + y >= 2]");
+    CHECK(THR(c, 0, 3, x, y) == a, "[2x + 2y >= 3] is [x + y >= 2]");
     W_ = (int64_t[]){-6, -6};
     GateId nor = THR(c, 0, -5, x, y); /* [-x - y >= -5/6] = [-x - y >= 0] */
     CHECK(c->gates[nor].thr == 0 && ir_terms(c, nor)[0].w == -1 && ir_terms(c, nor)[1].w == -1,
@@ -208,7 +179,7 @@ static void test_normal_form(void) {
     CHECK(c->gates[g].n_in == 3 && t[0].w == 2 && t[1].w == -3 && t[2].w == 1 && c->gates[g].thr == 1,
           "[4x - 6y + 2z >= 1] is [2x - 3y + z >= 1]");
     W_ = (int64_t[]){4, -6, 2};
-    CHECK(same_gate(c, THR(c, 0, 2, x, y, z), g), "[4x - 6y + 2z >= 2] is the same gate");
+    CHECK(THR(c, 0, 2, x, y, z) == g, "[4x - 6y + 2z >= 2] is the same gate");
     W_ = (int64_t[]){2, -2};
     GateId d = THR(c, 0, -1, x, y);
     CHECK(c->gates[d].thr == 0, "[2x - 2y >= -1] rounds -1/2 up to 0: %lld", (long long)c->gates[d].thr);
@@ -220,24 +191,24 @@ static void test_normal_form(void) {
     CHECK(c->gates[m].n_in == 3 && t[0].src == x && t[0].w == 2 && t[1].src == y && t[2].src == z,
           "[z + x + y + x >= 3]: merged and sorted");
     W_ = (int64_t[]){1, 2, 1};
-    CHECK(same_gate(c, THR(c, 0, 3, y, x, z), m), "the same gate from another order");
+    CHECK(THR(c, 0, 3, y, x, z) == m, "the same gate from another order");
     W_ = (int64_t[]){1, 1, 1, -1};
     GateId cancel = THR(c, 0, 2, x, y, u, u);
-    CHECK(same_gate(c, cancel, a), "cancelled terms disappear: [x + y + u - u >= 2] is AND");
+    CHECK(cancel == a, "cancelled terms disappear: [x + y + u - u >= 2] is AND");
     Form f;
     form_init(&f, 0);
     form_add_term(&f, x, 1);
     form_add_term(&f, GATE_CONST1, 1);
     form_add_term(&f, y, 1);
-    CHECK(same_gate(c, ir_thr(c, &f, 3), a), "[x + 1 + y >= 3] is AND");
+    CHECK(ir_thr(c, &f, 3) == a, "[x + 1 + y >= 3] is AND");
     form_free(&f);
 
     /* hashing: the same gate is one gate */
-    int32_t before = c->n_gates - copies(c);
+    int32_t before = c->n_gates;
     GateId o1 = ir_or(c, x, y), n1 = ir_not(c, z);
-    CHECK(same_gate(c, ir_and(c, y, x), a) && same_gate(c, ir_or(c, y, x), o1) && same_gate(c, ir_not(c, z), n1),
-          "ir_and / ir_or / ir_not hash");
-    CHECK(c->n_gates - copies(c) == before + 2, "OR and NOT added once: %d -> %d", before, c->n_gates);
+    CHECK(ir_and(c, y, x) == a && ir_or(c, y, x) == o1 && ir_not(c, z) == n1, "ir_and / ir_or / ir_not hash");
+    CHECK(c->n_gates == before + 2, "OR and NOT added once: %d -> %d", before, c->n_gates);
+    CHECK(copies(c) == 0, "%d copies of existing gates", copies(c));
 
     /* levels */
     GateId o = ir_or(c, x, y), l2 = ir_and(c, a, z), l3 = ir_or(c, l2, o);
@@ -381,7 +352,7 @@ static void test_groups(void) {
     for (int k = 0; k < 5; k++) t[k] = THR(c, 0, k + 1, x, y, z);
     W_ = (int64_t[]){2, 4, 6};
     t[5] = THR(c, 0, 11, x, y, z); /* = [x + 2y + 3z >= 6] after the gcd */
-    for (int k = 1; k < 6; k++) CHECK(same_group(c, t[k], t[0]), "thermometer gate %d: group", k);
+    for (int k = 1; k < 6; k++) CHECK(c->gates[t[k]].group == c->gates[t[0]].group, "thermometer gate %d: group", k);
     CHECK(t[5] != t[4] && c->gates[t[5]].thr == 6, "[2x + 4y + 6z >= 11]: thr %lld", (long long)c->gates[t[5]].thr);
     W_ = (int64_t[]){1, 2, -3};
     GateId o = THR(c, 0, 1, x, y, z);
@@ -390,17 +361,16 @@ static void test_groups(void) {
     CHECK(c->gates[o].group != c->gates[t[0]].group && c->gates[p].group != c->gates[t[0]].group &&
               c->gates[o].group != c->gates[p].group,
           "other terms, other groups");
-    CHECK(distinct_groups(c) == 3 && (KNOWN_PADDING_BUG || c->n_groups == 3), "n_groups %d", c->n_groups);
+    CHECK(distinct_groups(c) == 3 && c->n_groups == 3, "n_groups %d", c->n_groups);
     CircuitStats s;
     ir_stats(c, &s);
-    CHECK(s.groups == c->n_groups && s.gates - copies(c) == 8, "stats: %d groups, %lld gates", s.groups,
-          (long long)s.gates);
+    CHECK(s.groups == c->n_groups && s.gates == 8, "stats: %d groups, %lld gates", s.groups, (long long)s.gates);
     /* many groups: the group table grows with the gates */
     for (int k = 0; k < 3000; k++) {
         W_ = (int64_t[]){1 + k, 2, 5};
         GateId a = THR(c, 0, 2, x, y, z), b = THR(c, 0, 3, x, y, z);
-        CHECK(a != b && same_group(c, a, b), "group %d", k);
-        if (a == b || !same_group(c, a, b)) break;
+        CHECK(a != b && c->gates[a].group == c->gates[b].group, "group %d", k);
+        if (a == b || c->gates[a].group != c->gates[b].group) break;
     }
     CHECK(ir_check(c) == NULL, "%s", ir_check(c));
     ir_free(c);
@@ -475,7 +445,8 @@ static void test_sweep(void) {
         int n_seen = 0;
         for (int32_t k = 0; k < c->n_groups; k++) n_seen += seen[k];
         CHECK(n_seen == c->n_groups, "round %d: %d of %d groups used", round, n_seen, c->n_groups);
-        int32_t n_gates = c->n_gates, before_copies = copies(c);
+        int32_t n_gates = c->n_gates;
+        CHECK(copies(c) == 0, "round %d: %d copies of existing gates", round, copies(c));
         for (GateId g = 2 + n_inputs; g < n_gates; g++) {
             Form f;
             form_init(&f, 0);
@@ -483,11 +454,10 @@ static void test_sweep(void) {
                 form_add_term(&f, ir_terms(c, g)[k].src, ir_terms(c, g)[k].w);
             GateId h = ir_thr(c, &f, c->gates[g].thr);
             form_free(&f);
-            CHECK(same_gate(c, h, g), "round %d: gate %d is found again as %d after the sweep", round, g, h);
-            if (!same_gate(c, h, g)) break;
+            CHECK(h == g, "round %d: gate %d is found again as %d after the sweep", round, g, h);
+            if (h != g) break;
         }
-        CHECK(c->n_gates - n_gates == copies(c) - before_copies, "round %d: rebuilding gates added %d", round,
-              c->n_gates - n_gates);
+        CHECK(c->n_gates == n_gates, "round %d: rebuilding gates added %d", round, c->n_gates - n_gates);
         /* a second sweep changes nothing */
         ir_sweep(c);
         CHECK(c->n_gates == n_gates, "round %d: second sweep: %d -> %d gates", round, n_gates, c->n_gates);
@@ -737,8 +707,5 @@ int main(void) {
     test_stats();
     test_max_gates();
     test_majority();
-    if (known_dups)
-        printf("test_ir: %ld gates or groups made twice (the known ir.c Term-padding hashing bug, tolerated)\n",
-               known_dups);
     return check_done("test_ir");
 }
