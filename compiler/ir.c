@@ -98,6 +98,11 @@ void form_canon(Form *f) {
     if (f->n > 1) qsort(f->t, (size_t)f->n, sizeof *f->t, term_cmp);
     int k = 0;
     for (int i = 0; i < f->n; i++) {
+        if (f->t[i].src == GATE_CONST0) continue;
+        if (f->t[i].src == GATE_CONST1) {
+            f->c = add_ck(f->c, f->t[i].w);
+            continue;
+        }
         if (k > 0 && f->t[k - 1].src == f->t[i].src) f->t[k - 1].w = add_ck(f->t[k - 1].w, f->t[i].w);
         else f->t[k++] = f->t[i];
         if (f->t[k - 1].w == 0) k--;
