@@ -2,6 +2,7 @@
  * main.c - the tc0c command line: one function per subcommand, each a few
  * calls into the library (load, evaluate, compile, verify, emit).
  */
+#include "refrtl.h"
 #include "tc0c.h"
 
 #include <cjson/cJSON.h>
@@ -27,13 +28,15 @@ static void usage(FILE *f) {
             "                            character per token); prints accept/reject or\n"
             "                            one label per position\n"
             "  compile MODEL -n N -o DIR [--gates thr|maj|cells] [--pipeline K]\n"
-            "          [--max-gates G] [--quiet] [--dump]\n"
+            "          [--emit-ref] [--max-gates G] [--quiet] [--dump]\n"
             "                            build the threshold circuit for inputs of exactly\n"
             "                            N tokens; writes DIR/<name>_n<N>.v (Verilog) and\n"
             "                            DIR/<name>_n<N>.stats.json.  --gates: inline\n"
             "                            weighted sums (thr, default), majority gates\n"
             "                            (maj), or rtl/ cells (cells); --pipeline K: a\n"
-            "                            register stage every K threshold levels\n"
+            "                            register stage every K threshold levels;\n"
+            "                            --emit-ref: also DIR/<name>_n<N>_ref.v, the model\n"
+            "                            as plain arithmetic RTL (golden model, baseline)\n"
             "  vectors MODEL -n N -o FILE [--random K] [--seed S] [--exhaustive]\n"
             "                            write input vectors and the reference outputs\n"
             "                            for the simulators (default 1000 random)\n"
@@ -117,7 +120,7 @@ typedef struct {
     unsigned long long seed;
     const char *gates;
     int pipeline;
-    bool quiet, dump, exhaustive, random_set;
+    bool quiet, dump, exhaustive, random_set, emit_ref;
 } Args;
 
 static bool parse_num(const char *cmd, const char *opt, const char *s, long long lo, long long hi, long long *v) {
@@ -159,6 +162,7 @@ static bool parse_args(const char *cmd, int argc, char **argv, const char *allow
         if (!strcmp(o, "--quiet")) a->quiet = true;
         else if (!strcmp(o, "--dump")) a->dump = true;
         else if (!strcmp(o, "--exhaustive")) a->exhaustive = true;
+        else if (!strcmp(o, "--emit-ref")) a->emit_ref = true;
         else if (i + 1 >= argc) {
             fprintf(stderr, "tc0c %s: %s needs a value\n", cmd, o);
             return false;
@@ -240,9 +244,27 @@ static int write_verilog(const Args *a, const Model *m, const Compiled *cm) {
     return latency;
 }
 
+/* Writes DIR/<name>_n<N>_ref.v; returns false after printing why. */
+static bool write_ref(const Args *a, const Model *m) {
+    char *path = out_path(a->outdir, m, a->n, "_ref.v");
+    char module[96];
+    snprintf(module, sizeof module, "%s_n%d_ref", m->name, a->n);
+    FILE *f = fopen(path, "wb");
+    bool ok = f != NULL;
+    if (!f) fprintf(stderr, "tc0c compile: cannot write %s: %s\n", path, strerror(errno));
+    else {
+        ok = refrtl_write(m, a->n, module, f);
+        ok &= fclose(f) == 0;
+        if (!ok) remove(path);
+        else if (!a->quiet) fprintf(stderr, "tc0c: wrote %s\n", path);
+    }
+    free(path);
+    return ok;
+}
+
 static int cmd_compile(int argc, char **argv) {
     Args a;
-    if (!parse_args("compile", argc, argv, "-n -o --max-gates --quiet --dump --gates --pipeline", &a))
+    if (!parse_args("compile", argc, argv, "-n -o --max-gates --quiet --dump --gates --pipeline --emit-ref", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c compile: needs -o DIR\n");
@@ -257,6 +279,8 @@ static int cmd_compile(int argc, char **argv) {
             fprintf(stderr, "tc0c compile: cannot create %s: %s\n", a.outdir, strerror(errno));
             rc = EXIT_USAGE;
         } else if ((latency = write_verilog(&a, m, &cm)) < 0) {
+            rc = EXIT_INVALID;
+        } else if (a.emit_ref && !write_ref(&a, m)) {
             rc = EXIT_INVALID;
         } else {
             char *path = out_path(a.outdir, m, a.n, ".stats.json");
