@@ -95,3 +95,18 @@ GATES    ?= thr
 .PHONY: sim
 sim: build/tc0c
 	@scripts/sim.sh $(MODEL) $(N) $(PIPELINE) $(SIM) $(GATES)
+
+# Hardware measurements (docs/reports.md).  `make report MODEL=... N=...`:
+# compiler stats and Yosys figures (threshold netlist and, with --emit-ref,
+# the arithmetic reference RTL) in build/report/<name>_n<N>.{json,md};
+# `make scaling`: docs/scaling.md table and docs/scaling.png; `make equiv
+# MODEL=... N=...`: formal equivalence proofs (Yosys SAT; EQUIV_FLAGS=
+# --method both adds ABC).  Every Yosys run has a timeout; figures skipped
+# for size or timed out are said in the output.
+.PHONY: report scaling equiv
+report: build/tc0c
+	$(PYTHON) scripts/report.py $(MODEL) $(N) $(REPORT_FLAGS)
+scaling: build/tc0c
+	$(PYTHON) scripts/scaling.py $(SCALING_FLAGS)
+equiv: build/tc0c
+	$(PYTHON) scripts/equiv.py $(MODEL) $(N) $(EQUIV_FLAGS)
