@@ -17,10 +17,12 @@
 # exit: 0 done; 1 usage; 2 tool or input error; 4 does not fit;
 #   5 timing fails at the board clock; 124 a timeout.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 usage() {
-  echo "usage: scripts/board.sh BOARD MODEL N   (boards: $(cd boards && ls -- *.mk | sed 's/\.mk$//' | tr '\n' ' '))" >&2
+  local names="" f
+  for f in boards/*.mk; do names="$names $(basename "$f" .mk)"; done
+  echo "usage: scripts/board.sh BOARD MODEL N   (boards:$names)" >&2
   exit 1
 }
 [ $# -eq 3 ] || usage
@@ -83,7 +85,7 @@ case ${B[FAMILY]} in
   xilinx) est=$(( edges + 200 )) ;;
   *) est=$(( edges * 2 + 200 )) ;;
 esac
-if [ $(( est * 2 )) -gt $(( ${B[CAPACITY]} * 3 )) ] && [ "${FORCE:-0}" != 1 ]; then
+if [ $(( est * 2 )) -gt $(( B[CAPACITY] * 3 )) ] && [ "${FORCE:-0}" != 1 ]; then
   say "DOES NOT FIT (estimate): about $est LUTs needed ($edges edges), the ${B[PART]} has ${B[CAPACITY]}."
   say "Try a smaller n (N=...) or a model with a smaller precision p; FORCE=1 synthesizes anyway."
   exit 4
