@@ -110,3 +110,22 @@ scaling: build/tc0c
 	$(PYTHON) scripts/scaling.py $(SCALING_FLAGS)
 equiv: build/tc0c
 	$(PYTHON) scripts/equiv.py $(MODEL) $(N) $(EQUIV_FLAGS)
+
+# Trained models (docs/training.md): `make train` trains, quantizes and
+# exports models/trained/*.{pt,json} and writes models/trained/REPORT.md;
+# `make train-test` tests the exporter and the integer mirror against tc0c.
+# Both need Debian's python3-torch (CPU); `make test` covers the committed
+# models without it (tests/trained.sh).
+TORCH_PYTHON ?= /usr/bin/python3
+TRAIN_TASKS  ?= majority dyck1
+TORCH_CHECK   = @$(TORCH_PYTHON) -c 'import torch, numpy' 2>/dev/null || { echo "$(TORCH_PYTHON) lacks torch/numpy: \
+  apt-get install python3-torch python3-numpy (or TORCH_PYTHON=/path/to/python3)"; exit 1; }
+.PHONY: train train-test
+train: build/tc0c
+	$(TORCH_CHECK)
+	@for t in $(TRAIN_TASKS); do echo "== scripts/train.py $$t"; $(TORCH_PYTHON) scripts/train.py $$t || exit 1; done
+	$(TORCH_PYTHON) scripts/report_trained.py
+train-test: build/tc0c
+	$(TORCH_CHECK)
+	$(TORCH_PYTHON) scripts/test_quantize.py build/tc0c
+	bash tests/trained.sh build/tc0c
