@@ -16,6 +16,7 @@ the integer limits of the format).  Errors name the tensor and exit with status 
 """
 import argparse
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -95,7 +96,9 @@ def export_checkpoint(path, out, p=None, use="qat", name=None, max_len=64, weigh
     model, q, how = build_quantized(ckpt, path, p, use, weight_bits, max_err, log)
     cfg = ckpt["config"]
     task = cfg["task"]
-    name = name or f"trained_{task}"
+    if not name:  # trained_STEM for STEM.pt, as a tc0c model name allows
+        stem = re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(path))[0])
+        name = f"trained_{stem}"
     meta = ckpt.get("meta", {})
     cmd = f"/usr/bin/python3 scripts/quantize.py {path}" + (f" -p {p}" if p else "") + \
         (f" --weights {use}" if use != "qat" else "") + f" -o {out}"
@@ -122,7 +125,7 @@ def main(argv=None):
     ap.add_argument("--max-err", type=float, default=0.5,
                     help="largest relative quantization error of a weight row (default 0.5)")
     ap.add_argument("-o", "--out", default="-", help="output file (default stdout)")
-    ap.add_argument("--name", help="model name (default trained_TASK)")
+    ap.add_argument("--name", help="model name (default trained_STEM for STEM.pt)")
     ap.add_argument("--max-len", type=int, default=64)
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
