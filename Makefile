@@ -54,7 +54,7 @@ deps-check:
 	  { echo "libcjson-dev is missing: run 'make deps'"; exit 1; }
 
 demo: deps build/tc0c
-	@scripts/demo.sh $(MODEL)
+	@scripts/demo.sh $(MODEL) $(N)
 
 # Every test, normal build and sanitizer build; ends with "N passed, N failed".
 test: build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS)
