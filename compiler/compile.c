@@ -16,7 +16,7 @@ typedef struct {
     Circuit *c;
     int n, N; /* tokens, positions (tokens + BOS) */
     bool quiet;
-    Val *X;   /* N x d_model: the residual stream */
+    Val *X; /* N x d_model: the residual stream */
 } Ctx;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -30,8 +30,8 @@ int model_token_bits(const Model *m) {
 
 static void progress(const Ctx *C, const char *what, int layer, int head) {
     if (C->quiet) return;
-    if (head >= 0) fprintf(stderr, "tc0c: n=%d layer %d head %d %s: %d gates so far\n", C->n, layer, head, what,
-                           C->c->n_gates);
+    if (head >= 0)
+        fprintf(stderr, "tc0c: n=%d layer %d head %d %s: %d gates so far\n", C->n, layer, head, what, C->c->n_gates);
     else if (layer >= 0) fprintf(stderr, "tc0c: n=%d layer %d %s: %d gates so far\n", C->n, layer, what, C->c->n_gates);
     else fprintf(stderr, "tc0c: n=%d %s: %d gates so far\n", C->n, what, C->c->n_gates);
 }
@@ -308,8 +308,8 @@ static void attention(Ctx *C, int l) {
         progress(C, attn_kind_name(at->heads[h].kind), l, h);
     }
     C->c->cur_origin = origin_make(l, -1, OP_ATTN_OUT);
-    for (int i = 0; i < N; i++) residual_update(C, &at->wo, at->bo, at->shift, at->residual, A + (size_t)i * width,
-                                                C->X + (size_t)i * d);
+    for (int i = 0; i < N; i++)
+        residual_update(C, &at->wo, at->bo, at->shift, at->residual, A + (size_t)i * width, C->X + (size_t)i * d);
     for (int k = 0; k < N * width; k++) val_free(&A[k]);
     free(A);
 }

@@ -73,20 +73,23 @@ static int bitlen(int64_t v) {
 }
 
 /* Charges one head and writes its output ranges a[i * width + off + k]. */
-static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, Range *X, Range *A, int width,
-                          int off, Tally *t) {
+static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, Range *X, Range *A, int width, int off,
+                          Tally *t) {
     int p = m->p, d = m->d_model, dh = hd->d_head;
     int64_t g, gates_qkv = 0, gates_mix = 0, gates_score = 0, gates_sel = 0, gates_div = 0;
     Range *V = xcalloc((size_t)N * (size_t)dh, sizeof *V), *Q = xcalloc((size_t)N * (size_t)dh, sizeof *Q),
           *K = xcalloc((size_t)N * (size_t)dh, sizeof *K);
     for (int j = 0; j < N; j++)
         for (int k = 0; k < dh; k++) {
-            V[j * dh + k] = requant_range(p, affine_range(&hd->wv, k, hd->bv[k], X + (size_t)j * d), NULL, hd->v_shift, &g);
+            V[j * dh + k] =
+                requant_range(p, affine_range(&hd->wv, k, hd->bv[k], X + (size_t)j * d), NULL, hd->v_shift, &g);
             gates_qkv = sadd(gates_qkv, g);
             if (hd->kind == ATTN_UNIFORM) continue;
-            Q[j * dh + k] = requant_range(p, affine_range(&hd->wq, k, hd->bq[k], X + (size_t)j * d), NULL, hd->q_shift, &g);
+            Q[j * dh + k] =
+                requant_range(p, affine_range(&hd->wq, k, hd->bq[k], X + (size_t)j * d), NULL, hd->q_shift, &g);
             gates_qkv = sadd(gates_qkv, g);
-            K[j * dh + k] = requant_range(p, affine_range(&hd->wk, k, hd->bk[k], X + (size_t)j * d), NULL, hd->k_shift, &g);
+            K[j * dh + k] =
+                requant_range(p, affine_range(&hd->wk, k, hd->bk[k], X + (size_t)j * d), NULL, hd->k_shift, &g);
             gates_qkv = sadd(gates_qkv, g);
         }
     for (int i = 0; i < N; i++) {

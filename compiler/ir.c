@@ -20,9 +20,8 @@
 #include <string.h>
 
 const char *op_name(Op op) {
-    static const char *const names[OP__COUNT] = {
-        "input", "embed", "qkv", "score", "select", "mix", "div", "attn_out", "ffn_hidden", "ffn_out", "output",
-        "binary", "other"};
+    static const char *const names[OP__COUNT] = {"input",    "embed",      "qkv",     "score",  "select", "mix",  "div",
+                                                 "attn_out", "ffn_hidden", "ffn_out", "output", "binary", "other"};
     return op < OP__COUNT ? names[op] : "?";
 }
 
@@ -233,9 +232,7 @@ static int64_t gcd64(int64_t a, int64_t b) {
 }
 
 /* ceil(a / b) for b > 0 */
-static int64_t ceil_div(int64_t a, int64_t b) {
-    return -floor_div(-a, b);
-}
+static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 /* An inverter [-x >= 0] read with weight w is w (1 - x): readers absorb
  * it, so inverters cost no level (they remain only as outputs). */
@@ -467,8 +464,8 @@ const char *ir_check(const Circuit *c) {
                 return msg;
             }
             if (t[k].src >= g) {
-                snprintf(msg, sizeof msg, "gate %d: input %u reads gate %d, not an older gate (cycle or order)", g,
-                         k, t[k].src);
+                snprintf(msg, sizeof msg, "gate %d: input %u reads gate %d, not an older gate (cycle or order)", g, k,
+                         t[k].src);
                 return msg;
             }
             if (t[k].w == 0) {

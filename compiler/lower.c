@@ -185,8 +185,8 @@ Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
 }
 
 Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
-    if (x->lo < pmin(p) || x->hi > pmax(p)) BUG("table input [%lld, %lld] outside p = %d", (long long)x->lo,
-                                                (long long)x->hi, p);
+    if (x->lo < pmin(p) || x->hi > pmax(p))
+        BUG("table input [%lld, %lld] outside p = %d", (long long)x->lo, (long long)x->hi, p);
     val_thermo(c, x);
     int64_t f0 = table[x->lo - pmin(p)], lo = f0, hi = f0;
     Form f;

@@ -128,8 +128,7 @@ static bool parse_num(const char *cmd, const char *opt, const char *s, long long
     errno = 0;
     long long x = s ? strtoll(s, &end, 10) : 0;
     if (!s || errno || *end || end == s || x < lo || x > hi) {
-        fprintf(stderr, "tc0c %s: %s needs a whole number from %lld to %lld, got '%s'\n", cmd, opt, lo, hi,
-                s ? s : "");
+        fprintf(stderr, "tc0c %s: %s needs a whole number from %lld to %lld, got '%s'\n", cmd, opt, lo, hi, s ? s : "");
         return false;
     }
     *v = x;
@@ -351,7 +350,8 @@ static int cmd_vectors(int argc, char **argv) {
                     NI > 0 ? NI - 1 : 0, NO - 1);
             int *tok = xcalloc((size_t)a.n + 1, sizeof *tok);
             int *out = xcalloc((size_t)model_n_outputs(m, a.n) + 1, sizeof *out);
-            char *in_bits = xmalloc((size_t)NI + 2), *out_bits = xmalloc((size_t)NO + 2), *str = xmalloc((size_t)a.n + 1);
+            char *in_bits = xmalloc((size_t)NI + 2), *out_bits = xmalloc((size_t)NO + 2),
+                 *str = xmalloc((size_t)a.n + 1);
             for (uint64_t k = 0; k < count; k++) {
                 if (a.exhaustive) tokens_from_index(m, k, a.n, tok);
                 else
@@ -408,8 +408,8 @@ static int cmd_verify(int argc, char **argv) {
         } else {
             CircuitStats s;
             ir_stats(cm.c, &s);
-            printf("%s n=%d: circuit = reference on %ld %s strings (%lld gates, depth %d)\n", m->name, a.n,
-                   checked, exhaustive ? "(all)" : "random", (long long)s.gates, s.depth);
+            printf("%s n=%d: circuit = reference on %ld %s strings (%lld gates, depth %d)\n", m->name, a.n, checked,
+                   exhaustive ? "(all)" : "random", (long long)s.gates, s.depth);
         }
     }
     compiled_free(&cm);

@@ -97,8 +97,8 @@ static int64_t as_int(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
     return (int64_t)d;
 }
 
-static int64_t get_int(Loader *L, const cJSON *obj, const char *key, bool required, int64_t dflt,
-                       int64_t lo, int64_t hi) {
+static int64_t get_int(Loader *L, const cJSON *obj, const char *key, bool required, int64_t dflt, int64_t lo,
+                       int64_t hi) {
     const cJSON *f = field(L, obj, key, required);
     if (!f) return dflt;
     size_t mark = push_key(L, key);
@@ -137,8 +137,7 @@ static char as_symbol(Loader *L, const cJSON *j) {
 }
 
 /* Reads a vector of n integers in [lo, hi]; absent and optional: zeros. */
-static int64_t *get_vec(Loader *L, const cJSON *obj, const char *key, bool required, int n, int64_t lo,
-                        int64_t hi) {
+static int64_t *get_vec(Loader *L, const cJSON *obj, const char *key, bool required, int n, int64_t lo, int64_t hi) {
     int64_t *v = arena_alloc(&L->m->arena, sizeof *v * (size_t)(n ? n : 1));
     const cJSON *f = field(L, obj, key, required);
     if (!f) return v;
@@ -157,8 +156,8 @@ static int64_t *get_vec(Loader *L, const cJSON *obj, const char *key, bool requi
 }
 
 /* Reads a rows x cols matrix (an array of rows); absent and optional: 0. */
-static Mat get_mat(Loader *L, const cJSON *obj, const char *key, bool required, int rows, int cols,
-                   int64_t lo, int64_t hi) {
+static Mat get_mat(Loader *L, const cJSON *obj, const char *key, bool required, int rows, int cols, int64_t lo,
+                   int64_t hi) {
     Mat m = {rows, cols, arena_alloc(&L->m->arena, sizeof(int64_t) * (size_t)(rows * cols > 0 ? rows * cols : 1))};
     const cJSON *f = field(L, obj, key, required);
     if (!f) return m;
@@ -215,8 +214,7 @@ static int64_t *read_table(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
     check_keys(L, j, keys);
     const cJSON *steps = field(L, j, "steps", true);
     size_t mark = push_key(L, "steps");
-    if (!cJSON_IsArray(steps) || cJSON_GetArraySize(steps) < 1)
-        fail(L, "expected a non-empty array of [x, y] pairs");
+    if (!cJSON_IsArray(steps) || cJSON_GetArraySize(steps) < 1) fail(L, "expected a non-empty array of [x, y] pairs");
     int64_t prev_x = 0, prev_y = 0;
     int i = 0;
     for (const cJSON *s = steps->child; s; s = s->next, i++) {
@@ -266,11 +264,12 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
         h->kind = parse_kind(L, kind);
         pop(L, mark);
     }
-    static const char *const keys_qk[] = {"kind", "causal", "d_head", "wq", "bq", "q_shift", "wk", "bk",
-                                          "k_shift", "wv", "bv", "v_shift", "score_shift", "exp", NULL};
+    static const char *const keys_qk[] = {"kind",    "causal",  "d_head",      "wq",      "bq",
+                                          "q_shift", "wk",      "bk",          "k_shift", "wv",
+                                          "bv",      "v_shift", "score_shift", "exp",     NULL};
     static const char *const keys_uniform[] = {"kind", "causal", "d_head", "wv", "bv", "v_shift", NULL};
-    static const char *const keys_noexp[] = {"kind", "causal", "d_head", "wq", "bq", "q_shift", "wk", "bk",
-                                             "k_shift", "wv", "bv", "v_shift", "score_shift", NULL};
+    static const char *const keys_noexp[] = {"kind", "causal",  "d_head", "wq", "bq",      "q_shift",     "wk",
+                                             "bk",   "k_shift", "wv",     "bv", "v_shift", "score_shift", NULL};
     if (h->kind == ATTN_UNIFORM) {
         for (const char *const *k = keys_qk; *k; k++) {
             bool in_uniform = false;
@@ -352,7 +351,8 @@ static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
         f->act.table = arena_alloc(&m->arena, sizeof(int64_t) * size);
         if (strcmp(s, "relu") == 0) {
             f->act.name = "relu";
-            for (size_t i = 0; i < size; i++) f->act.table[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
+            for (size_t i = 0; i < size; i++)
+                f->act.table[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
         } else if (strcmp(s, "identity") == 0) {
             f->act.name = "identity";
             for (size_t i = 0; i < size; i++) f->act.table[i] = (int64_t)i + pmin(m->p);
@@ -423,8 +423,8 @@ static void load_output(Loader *L, const cJSON *j) {
 }
 
 static void load_root(Loader *L, const cJSON *root) {
-    static const char *const keys[] = {"format", "name", "description", "vocab", "bos", "max_len", "p",
-                                       "d_model", "scales", "embed", "layers", "output", NULL};
+    static const char *const keys[] = {"format",  "name",   "description", "vocab",  "bos",    "max_len", "p",
+                                       "d_model", "scales", "embed",       "layers", "output", NULL};
     Model *m = L->m;
     expect_object(L, root);
     const char *format = get_string(L, root, "format", true);
@@ -454,7 +454,8 @@ static void load_root(Loader *L, const cJSON *root) {
     size_t mark = push_key(L, "vocab");
     if (!cJSON_IsArray(vocab)) fail(L, "expected an array of symbols, got %s", json_type(vocab));
     m->n_vocab = cJSON_GetArraySize(vocab);
-    if (m->n_vocab < 1 || m->n_vocab > MAX_VOCAB - 1) fail(L, "expected 1 to %d symbols, got %d", MAX_VOCAB - 1, m->n_vocab);
+    if (m->n_vocab < 1 || m->n_vocab > MAX_VOCAB - 1)
+        fail(L, "expected 1 to %d symbols, got %d", MAX_VOCAB - 1, m->n_vocab);
     int i = 0;
     for (const cJSON *c = vocab->child; c; c = c->next, i++) {
         size_t m2 = push_index(L, i);
@@ -725,11 +726,13 @@ void model_summary(const Model *m, FILE *f) {
                         attn_kind_name(a->heads[h].kind), a->heads[h].d_head);
             fprintf(f, ")%s", a->residual ? " +res" : "");
         }
-        if (ff->present) fprintf(f, "%s ffn d_ff %d %s%s", a->present ? ";" : "", ff->d_ff, ff->act.name,
-                                 ff->residual ? " +res" : "");
+        if (ff->present)
+            fprintf(f, "%s ffn d_ff %d %s%s", a->present ? ";" : "", ff->d_ff, ff->act.name,
+                    ff->residual ? " +res" : "");
         fputc('\n', f);
     }
-    if (m->out.kind == OUT_ACCEPT) fprintf(f, "  output: accept/reject at the %s position\n", m->out.at_first ? "first" : "last");
+    if (m->out.kind == OUT_ACCEPT)
+        fprintf(f, "  output: accept/reject at the %s position\n", m->out.at_first ? "first" : "last");
     else fprintf(f, "  output: one of %d labels per position\n", m->out.n_labels);
     fprintf(f, "  parameters: %ld\n", model_param_count(m));
 }

@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int model_n_outputs(const Model *m, int n) {
-    return m->out.kind == OUT_ACCEPT ? 1 : n;
-}
+int model_n_outputs(const Model *m, int n) { return m->out.kind == OUT_ACCEPT ? 1 : n; }
 
 static void trace_vec(FILE *t, const char *what, int pos, const int64_t *v, int n) {
     fprintf(t, "  %-10s pos %2d: [", what, pos);
@@ -125,8 +123,9 @@ void ref_run(const Model *m, const int *tokens, int n, int *out, FILE *t) {
             int64_t *A = xcalloc((size_t)N * (size_t)width, sizeof *A);
             int off = 0;
             for (int h = 0; h < at->n_heads; h++) {
-                if (t) fprintf(t, "layer %d head %d (%s%s):\n", l, h, at->heads[h].causal ? "causal " : "",
-                               attn_kind_name(at->heads[h].kind));
+                if (t)
+                    fprintf(t, "layer %d head %d (%s%s):\n", l, h, at->heads[h].causal ? "causal " : "",
+                            attn_kind_name(at->heads[h].kind));
                 run_head(m, &at->heads[h], N, X, A + off, width, t);
                 off += at->heads[h].d_head;
             }

@@ -36,23 +36,22 @@ typedef struct {
     size_t bytes; /* total bytes handed out, for memory reports */
 } Arena;
 
-void *arena_alloc(Arena *a, size_t size);          /* zeroed, aborts on OOM */
+void *arena_alloc(Arena *a, size_t size); /* zeroed, aborts on OOM */
 char *arena_strdup(Arena *a, const char *s);
 void arena_free(Arena *a);
 
-void *xmalloc(size_t size);                        /* aborts on OOM */
+void *xmalloc(size_t size); /* aborts on OOM */
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 
 /* Internal error: a bug in tc0c, never a user error. */
 #define BUG(...) bug_at(__FILE__, __LINE__, __VA_ARGS__)
-_Noreturn void bug_at(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+_Noreturn void bug_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Exact integer helpers (docs/numerics.md section 1). */
-int64_t floor_div(int64_t a, int64_t b);           /* b > 0 */
-int64_t sat_p(int p, int64_t v);                   /* clamp to p-bit signed */
-int64_t requant(int p, int64_t acc, int shift);    /* sat_p(round(acc/2^s)) */
+int64_t floor_div(int64_t a, int64_t b);                       /* b > 0 */
+int64_t sat_p(int p, int64_t v);                               /* clamp to p-bit signed */
+int64_t requant(int p, int64_t acc, int shift);                /* sat_p(round(acc/2^s)) */
 int64_t requant_res(int p, int64_t x, int64_t acc, int shift); /* residual */
 static inline int64_t pmin(int p) { return -((int64_t)1 << (p - 1)); }
 static inline int64_t pmax(int p) { return ((int64_t)1 << (p - 1)) - 1; }
@@ -95,7 +94,7 @@ typedef enum {
 
 typedef struct {
     AttnKind kind;
-    bool causal;  /* position i sees positions j <= i only */
+    bool causal; /* position i sees positions j <= i only */
     int d_head;
     Mat wq, wk, wv; /* d_head x d_model (wq, wk unused for uniform) */
     int64_t *bq, *bk, *bv;
@@ -156,15 +155,15 @@ typedef struct {
     const char *path; /* file it was loaded from, for messages */
     const char *name;
     const char *description;
-    int p;            /* activation precision in bits */
-    int n_vocab;      /* token symbols, not counting BOS */
+    int p;       /* activation precision in bits */
+    int n_vocab; /* token symbols, not counting BOS */
     char vocab[MAX_VOCAB];
-    bool has_bos;     /* a BOS/CLS symbol is prepended at position 0 */
+    bool has_bos; /* a BOS/CLS symbol is prepended at position 0 */
     char bos;
-    int max_len;      /* longest input string, in tokens (BOS excluded) */
+    int max_len; /* longest input string, in tokens (BOS excluded) */
     int d_model;
-    Mat tok_emb;      /* (n_vocab + has_bos) x d_model, BOS row last */
-    Mat pos_emb;      /* (max_len + has_bos) x d_model */
+    Mat tok_emb; /* (n_vocab + has_bos) x d_model, BOS row last */
+    Mat pos_emb; /* (max_len + has_bos) x d_model */
     int n_layers;
     Layer *layers;
     Output out;
@@ -259,7 +258,7 @@ typedef struct {
     uint32_t n_in;   /* fan-in */
     size_t term_off; /* first term in Circuit.terms */
     int64_t thr;
-    int32_t group;   /* sum group: gates with identical terms share it */
+    int32_t group; /* sum group: gates with identical terms share it */
     Origin origin;
     uint64_t hkey, hgroup; /* hashes of (terms, thr) and of the terms */
 } Gate;
@@ -269,16 +268,16 @@ typedef struct {
     int32_t n_gates, cap_gates;
     Term *terms;
     size_t n_terms, cap_terms;
-    int32_t n_inputs;  /* gates 2 .. 2+n_inputs-1 */
+    int32_t n_inputs; /* gates 2 .. 2+n_inputs-1 */
     GateId *outputs;
     int32_t n_outputs, cap_outputs;
     int32_t n_groups;
     /* structural hashing */
-    GateId *hash;      /* open addressing over gates, -1 empty */
+    GateId *hash; /* open addressing over gates, -1 empty */
     size_t hash_cap;
     int32_t *group_hash; /* open addressing over groups: a gate id per group */
     size_t group_hash_cap;
-    Term *scratch;     /* ir_thr's buffer for gcd-divided terms */
+    Term *scratch; /* ir_thr's buffer for gcd-divided terms */
     uint32_t cap_scratch;
     Origin cur_origin; /* stamped on new gates */
     int64_t max_gates; /* ir_thr refuses to grow past this (0: no limit) */
@@ -299,9 +298,9 @@ typedef struct {
 void form_init(Form *f, int64_t c);
 void form_free(Form *f);
 void form_copy(Form *dst, const Form *src);
-void form_add_term(Form *f, GateId g, int64_t w);        /* f += w * g */
-void form_add(Form *f, const Form *g, int64_t scale);    /* f += scale * g */
-void form_canon(Form *f);                                /* merge, drop zeros and constants */
+void form_add_term(Form *f, GateId g, int64_t w);          /* f += w * g */
+void form_add(Form *f, const Form *g, int64_t scale);      /* f += scale * g */
+void form_canon(Form *f);                                  /* merge, drop zeros and constants */
 void form_bounds(const Form *f, int64_t *lo, int64_t *hi); /* term-wise bound */
 /* dst = a f + b g for canonical (sorted, merged) f and g, by merging: the
  * result is canonical too.  dst is initialized here. */
@@ -329,13 +328,13 @@ const char *ir_check(const Circuit *c);
 int32_t ir_depth(const Circuit *c);
 
 typedef struct {
-    int64_t gates;      /* threshold gates */
+    int64_t gates; /* threshold gates */
     int64_t inputs, outputs;
-    int64_t edges;      /* total fan-in of threshold gates */
+    int64_t edges; /* total fan-in of threshold gates */
     int64_t max_fanin;
     int32_t depth;
-    int32_t groups;     /* distinct weighted sums */
-    int max_weight_bits; /* bits of the largest |weight| or |threshold| */
+    int32_t groups;           /* distinct weighted sums */
+    int max_weight_bits;      /* bits of the largest |weight| or |threshold| */
     int64_t by_op[OP__COUNT]; /* gates per operation */
     int64_t edges_by_op[OP__COUNT];
 } CircuitStats;
@@ -392,8 +391,8 @@ Val val_from_twos(const GateId *bits, int p);
 /* a*x + b*y + c as a form (interval arithmetic for the range). */
 Val val_lin(const Val *x, int64_t a, const Val *y, int64_t b, int64_t c);
 
-void val_thermo(Circuit *c, Val *x);  /* + (hi-lo) gates, depth + 1 */
-void val_bits(Circuit *c, Val *x);    /* + nbits gates from the thermometer, depth + 1 */
+void val_thermo(Circuit *c, Val *x);          /* + (hi-lo) gates, depth + 1 */
+void val_bits(Circuit *c, Val *x);            /* + nbits gates from the thermometer, depth + 1 */
 GateId val_ge(Circuit *c, Val *x, int64_t t); /* [x >= t]; the thermometer gate when there is one */
 
 /* sat_p(floor((x + r) / 2^s)) with r = round-half-up offset (numerics 1.2);
@@ -441,8 +440,8 @@ typedef struct {
     Circuit *c;
     int n;
     int bits_per_token;
-    int label_bits;    /* OUT_LABEL: bits per position */
-    int64_t estimate;  /* the pre-build gate estimate */
+    int label_bits;   /* OUT_LABEL: bits per position */
+    int64_t estimate; /* the pre-build gate estimate */
 } Compiled;
 
 int model_token_bits(const Model *m);
@@ -463,7 +462,7 @@ void compiled_unpack_outputs(const Compiled *cm, const Model *m, const uint64_t 
  * ---------------------------------------------------------------------- */
 
 typedef struct {
-    long random;   /* random strings when not exhaustive */
+    long random; /* random strings when not exhaustive */
     uint64_t seed;
     bool exhaustive_ok; /* enumerate all |V|^n strings when <= 2^20 */
 } VerifyOpts;
@@ -504,8 +503,7 @@ typedef struct {
 /* Writes module `module`; *latency receives the latency in cycles (0 when
  * combinational).  Returns false after printing why (e.g. a gate too wide
  * for --gates maj). */
-bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, const char *module, FILE *f,
-                   int *latency);
+bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, const char *module, FILE *f, int *latency);
 
 /* ------------------------------------------------------------------------
  * eval.c: the fast gate-level evaluator, 64 input vectors per call

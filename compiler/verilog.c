@@ -27,8 +27,8 @@ typedef struct {
     const VerilogOpts *o;
     FILE *f;
     int latency;
-    int32_t *stage;    /* per gate: stage whose logic computes it (0: input) */
-    int32_t *delays;   /* per gate: longest delay any reader needs */
+    int32_t *stage;  /* per gate: stage whose logic computes it (0: input) */
+    int32_t *delays; /* per gate: longest delay any reader needs */
 } Emit;
 
 static int bitlen(int64_t v) {
@@ -41,9 +41,7 @@ static int bitlen(int64_t v) {
 }
 
 /* Cycle in which gate g's value is stable (inputs: 0). */
-static int avail(const Emit *E, GateId g) {
-    return E->stage[g] > 0 ? E->stage[g] - 1 : 0;
-}
+static int avail(const Emit *E, GateId g) { return E->stage[g] > 0 ? E->stage[g] - 1 : 0; }
 
 /* The name of gate g as seen by logic in stage s (combinational: s = 0). */
 static void ref_name(const Emit *E, GateId g, int s, char *buf, size_t len) {

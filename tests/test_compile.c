@@ -28,9 +28,7 @@ static int64_t *rvec(Model *m, int n, int64_t lo, int64_t hi) {
     return v;
 }
 
-static int64_t *rtable(Model *m, int64_t lo, int64_t hi) {
-    return rvec(m, 1 << m->p, lo, hi);
-}
+static int64_t *rtable(Model *m, int64_t lo, int64_t hi) { return rvec(m, 1 << m->p, lo, hi); }
 
 static Model *random_model(int id) {
     Model *m = xcalloc(1, sizeof *m);
@@ -109,7 +107,8 @@ static Model *random_model(int id) {
         o->kind = OUT_LABEL;
         o->n_labels = (int)rnd(2, 4);
         o->labels = arena_alloc(&m->arena, sizeof(char *) * (size_t)o->n_labels);
-        for (int r = 0; r < o->n_labels; r++) o->labels[r] = arena_strdup(&m->arena, r == 0 ? "A" : r == 1 ? "B" : r == 2 ? "C" : "D");
+        for (int r = 0; r < o->n_labels; r++)
+            o->labels[r] = arena_strdup(&m->arena, r == 0 ? "A" : r == 1 ? "B" : r == 2 ? "C" : "D");
         o->w = rmat(m, o->n_labels, d, -3, 3);
         o->b = rvec(m, o->n_labels, -3, 3);
     }
@@ -146,7 +145,9 @@ int main(int argc, char **argv) {
         }
         model_free(m);
     }
-    for (int k = 0; k < 4; k++) CHECK(kinds_seen[k] > 0, "attention kind %s never generated", attn_kind_name((AttnKind)k));
-    printf("test_compile: %d random models, %ld strings checked exhaustively, %ld gates built\n", count, strings, gates);
+    for (int k = 0; k < 4; k++)
+        CHECK(kinds_seen[k] > 0, "attention kind %s never generated", attn_kind_name((AttnKind)k));
+    printf("test_compile: %d random models, %ld strings checked exhaustively, %ld gates built\n", count, strings,
+           gates);
     return check_done("test_compile");
 }

@@ -17,7 +17,7 @@ enum { MAXK = 4 };
 
 typedef struct {
     const char *name;
-    int k;         /* operands */
+    int k; /* operands */
     int p;
     /* builds the result from operand Vals; may set want_gates and want_depth
      * (-1: not checked) */
@@ -58,10 +58,11 @@ static void run_prim(const Prim *P, int p, int exhaustive, long count) {
     Val r = P->build(c, x, p, &want_gates, &want_depth);
     int64_t made = c->n_gates - before;
     int depth = val_depth(c, &r);
-    if (want_gates >= 0) CHECK(made == want_gates, "%s p=%d: %lld gates, formula says %lld", P->name, p,
-                               (long long)made, (long long)want_gates);
-    if (want_depth >= 0) CHECK(depth == want_depth, "%s p=%d: depth %d, formula says %d", P->name, p, depth,
-                               want_depth);
+    if (want_gates >= 0)
+        CHECK(made == want_gates, "%s p=%d: %lld gates, formula says %lld", P->name, p, (long long)made,
+              (long long)want_gates);
+    if (want_depth >= 0)
+        CHECK(depth == want_depth, "%s p=%d: depth %d, formula says %d", P->name, p, depth, want_depth);
     printf("  %-12s p=%d: %6lld gates, depth %d\n", P->name, p, (long long)made, depth);
     val_bits(c, &r);
     for (int b = 0; b < r.nbits; b++) ir_add_output(c, r.bits[b]);
@@ -201,7 +202,7 @@ static Val b_mul(Circuit *c, Val *x, int p, int64_t *g, int *d) {
     if (h * h <= lower_opts.product_direct_max) { /* two thermometers + all pairs */
         *g = 2 * h + h * h;
         *d = 2;
-    } else { /* thermometers, bits, bit pairs */
+    } else {                              /* thermometers, bits, bit pairs */
         *g = 2 * h + 2 * (p - 1) + p * p; /* the top bit is a thermometer gate */
         *d = 3;
     }
@@ -294,11 +295,10 @@ static int r_argmax(const int64_t *x, int p, int64_t *out) {
 }
 
 static const Prim prims[] = {
-    {"requant", 1, 0, b_requant, r_requant}, {"residual", 2, 0, b_resid, r_resid},
-    {"free", 2, 0, b_free, r_free},          {"binary", 1, 0, b_bin, r_ident},
-    {"table", 1, 0, b_table, r_table},       {"product", 2, 0, b_mul, r_mul},
-    {"flag_mul", 2, 0, b_gmul, r_gmul},      {"division", 2, 0, b_div, r_div},
-    {"max", 3, 0, b_max, r_max},             {"argmax", 3, 0, b_argmax, r_argmax},
+    {"requant", 1, 0, b_requant, r_requant}, {"residual", 2, 0, b_resid, r_resid}, {"free", 2, 0, b_free, r_free},
+    {"binary", 1, 0, b_bin, r_ident},        {"table", 1, 0, b_table, r_table},    {"product", 2, 0, b_mul, r_mul},
+    {"flag_mul", 2, 0, b_gmul, r_gmul},      {"division", 2, 0, b_div, r_div},     {"max", 3, 0, b_max, r_max},
+    {"argmax", 3, 0, b_argmax, r_argmax},
 };
 
 int main(void) {

@@ -62,9 +62,12 @@ static const struct {
     const char *path;
     Truth truth;
 } cases[] = {
-    {"models/majority.json", t_majority},       {"models/dyck1.json", t_dyck1},
-    {"models/parity.json", t_parity},           {"models/anbn.json", t_anbn},
-    {"models/first_eq_last.json", t_first_eq_last}, {"models/prefix_majority.json", t_prefix_majority},
+    {"models/majority.json", t_majority},
+    {"models/dyck1.json", t_dyck1},
+    {"models/parity.json", t_parity},
+    {"models/anbn.json", t_anbn},
+    {"models/first_eq_last.json", t_first_eq_last},
+    {"models/prefix_majority.json", t_prefix_majority},
 };
 
 static long checked;
