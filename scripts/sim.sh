@@ -11,7 +11,7 @@
 # in $SIMARGS, e.g. SIMARGS=+vcd=build/sim/wave.vcd.  `make sim MODEL=...
 # N=... PIPELINE=... SIM=... GATES=...` runs it.  docs/simulation.md.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 if [ $# -lt 2 ]; then
   echo "usage: scripts/sim.sh MODEL N [PIPELINE] [verilator|icarus] [thr|cells|maj]" >&2
   exit 1
@@ -31,6 +31,7 @@ dir=build/sim/${name}_n${N}_${GATES}_k${K}
 sim_prepare "$MODEL" "$N" "$K" "$GATES" "$dir" || exit 1
 SIM_LOG=$dir/vectors.log sim_vectors "$MODEL" "$N" "$dir/vectors.txt" auto "$SEED" || {
   echo "sim: $TC0C vectors failed" >&2; exit 1; }
+# TOP, LATENCY, GATES, NI, NO, NGATES
 # shellcheck disable=SC1091
 . "$dir/design.cfg"
 
@@ -47,7 +48,7 @@ else
 fi
 rc=$?
 t2=$(date +%s.%N)
-grep -v '^result: ' "$dir/run.log" | head -n 40
+grep -vE '^(result|sim_seconds|sim_evaluations): ' "$dir/run.log" | head -n 40
 res=$(grep '^result: ' "$dir/run.log" | tail -n 1 | sed 's/^result: //')
 [ -n "$res" ] || res="FAIL (no result line; see $dir/run.log)"
 [ $rc -eq 0 ] || case $res in PASS*) res="FAIL (exit status $rc) $res" ;; esac
@@ -58,5 +59,6 @@ if [ "$SIM" = verilator ]; then
 else
   times=$(awk "BEGIN { printf \"iverilog+vvp %.1fs\", $t2 - $t0 }")
 fi
+# shellcheck disable=SC2153
 printf 'sim: %s n=%d %s %s (%d gates), %s: %s (%s)\n' "$name" "$N" "$GATES" "$lat" "$NGATES" "$SIM" "$res" "$times"
 exit $rc

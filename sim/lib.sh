@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - shell functions shared by scripts/sim.sh, tests/sim.sh and
 # bench/bench_sim.sh (source it from the repository root).
 #
@@ -32,10 +33,12 @@ sim_vocab_size() {
 sim_json_num() { sed -n "s/^[[:space:]]*\"$2\":[[:space:]]*\([0-9]*\).*/\1/p" "$1" | head -n 1; }
 
 # replace DST by SRC only when they differ (keeps timestamps for make)
-sim_update() { cmp -s "$1" "$2" && rm -f "$1" || mv -f "$1" "$2"; }
+sim_update() {
+  if cmp -s "$1" "$2"; then rm -f "$1"; else mv -f "$1" "$2"; fi
+}
 
 sim_prepare() { # MODEL N K GATES DIR
-  local model=$1 n=$2 k=$3 gates=$4 dir=$5 f top
+  local model=$1 n=$2 k=$3 gates=$4 dir=$5 f top stats
   mkdir -p "$dir/new"
   rm -f "$dir/new/"*
   if ! "$TC0C" compile "$model" -n "$n" -o "$dir/new" --gates "$gates" --pipeline "$k" --quiet \
@@ -46,7 +49,8 @@ sim_prepare() { # MODEL N K GATES DIR
   fi
   for f in "$dir/new/"*; do sim_update "$f" "$dir/$(basename "$f")"; done
   rmdir "$dir/new"
-  f=$(ls "$dir"/*_n"$n".stats.json | head -n 1)
+  stats=("$dir"/*_n"$n".stats.json)
+  f=${stats[0]}
   top=$(basename "$f" .stats.json)
   {
     echo "TOP=$top"
@@ -79,7 +83,7 @@ sim_vectors() { # MODEL N FILE [COUNT|auto [SEED]]
 # Verilator builds take build/sim/verilator.lock: concurrent runs (two test
 # suites in one tree) must not build the shared run-time library twice.
 sim_build_verilator() { # DIR... [-- MAKE-ARGS...]
-  local t=() d
+  local t=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do t+=("$1/vtb"); shift; done
   [ $# -gt 0 ] && shift
   mkdir -p build/sim
@@ -108,11 +112,12 @@ sim_run_verilator() { # DIR FILE [+ARGS...]
 sim_run_icarus() { # DIR FILE [+ARGS...]
   local dir=$1 file=$2 log rc nv nchr rtl=() pipe=()
   shift 2
-  # shellcheck disable=SC1091
+  # TOP, LATENCY, GATES, NI, NO from design.cfg
+  # shellcheck disable=SC1091,SC2153
   (
     . "$dir/design.cfg"
     nv=$(grep -vc '^#' "$file")
-    nchr=$(grep -v '^#' "$file" | head -n 1 | cut -d' ' -f3- | wc -c)
+    nchr=$(awk '!/^#/ { print length($0); exit }' "$file") # the string is shorter
     [ "$GATES" = thr ] || rtl=(rtl/tc0c_thr.v rtl/tc0c_mthr.v rtl/tc0c_maj.v)
     [ "$LATENCY" -gt 0 ] && pipe=(-DPIPELINED)
     iverilog -g2005 -Wall -Wno-timescale -o "$dir/itb.vvp" -DTOP="$TOP" -DTOPNAME="\"$TOP\"" \

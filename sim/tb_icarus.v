@@ -143,12 +143,26 @@ module tb;
         end
     endtask
 
-    function [`NI-1:0] junk(input integer dummy);
-        integer b;
+    // xorshift64*, seeded and called as in sim/tb.cpp, so that both
+    // simulators run the same schedule of bubbles, junk and resets
+    reg [63:0] rng;
+    reg [31:0] r32;
+    reg [`NI-1:0] junk;
+    integer b;
+    task rnd;
         begin
-            for (b = 0; b < `NI; b = b + 1) junk[b] = $random(seed);
+            rng = rng ^ (rng >> 12);
+            rng = rng ^ (rng << 25);
+            rng = rng ^ (rng >> 27);
+            r32 = (rng * 64'h2545F4914F6CDD1D) >> 32;
         end
-    endfunction
+    endtask
+    task make_junk;  // bit NI-1 first, as tb.cpp fills its MSB-first string
+        for (b = `NI - 1; b >= 0; b = b - 1) begin
+            rnd;
+            junk[b] = r32[0];
+        end
+    endtask
 `endif
 
     initial begin
@@ -165,9 +179,13 @@ module tb;
         read_vectors;
 `ifdef PIPELINED
         for (k = 0; k < L; k = k + 1) pipe[k] = -1;
+        rng = seed * 64'd2654435761 + 64'd1;
         // two reset clocks, junk on the inputs; registers start as x
-        clock(1'b1, 1'b0, junk(0), -1);
-        clock(1'b1, 1'b1, junk(0), -1);
+        for (ri = 0; ri < 2; ri = ri + 1) begin
+            make_junk;
+            rnd;
+            clock(1'b1, r32[0], junk, -1);
+        end
         next = 0;
         ri = 1;
         nreset = (nv >= 4) ? resets : 0;
@@ -180,9 +198,16 @@ module tb;
                 next = checked;  // resend what was in flight
             end else begin
                 // at least one bubble (after the first vector), then at random
-                bubble = next >= nv || (next > 0 && (bubbles == 0 || ($unsigned($random(seed)) % 100) < bubble_pct));
+                if (next >= nv) bubble = 1'b1;
+                else if (next == 0) bubble = 1'b0;
+                else if (bubbles == 0) bubble = 1'b1;
+                else begin
+                    rnd;
+                    bubble = (r32 % 100) < bubble_pct;
+                end
                 if (bubble) begin
-                    clock(1'b0, 1'b0, junk(0), -1);
+                    make_junk;
+                    clock(1'b0, 1'b0, junk, -1);
                     if (next < nv) bubbles = bubbles + 1;
                 end else begin
                     clock(1'b0, 1'b1, vin[next], next);
@@ -190,7 +215,10 @@ module tb;
                 end
             end
         end
-        for (ri = 0; ri < L + 2; ri = ri + 1) clock(1'b0, 1'b0, junk(0), -1);  // drain
+        for (ri = 0; ri < L + 2; ri = ri + 1) begin  // drain: out_valid falls
+            make_junk;
+            clock(1'b0, 1'b0, junk, -1);
+        end
 `else
         for (c = 0; c < nv; c = c + 1) begin
             tokens = vin[c];
