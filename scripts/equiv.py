@@ -83,7 +83,7 @@ def miter_commands(gold, gold_top, gate, gate_top, miter_file):
             f"read_verilog {gold}; rename {gold_top} tc0c_equiv_gold; "
             f"read_verilog {gate}; rename {gate_top} tc0c_equiv_gate; "
             f"read_verilog {miter_file}; "
-            "hierarchy -check -top tc0c_equiv_miter; proc; flatten; opt -fast")
+            "hierarchy -check -top tc0c_equiv_miter; proc; flatten; memory; opt -fast")
 
 
 def prove(gold, gold_top, gate, gate_top, method, work, timeout, mem_gib, vocab=None, bits=None):
@@ -110,14 +110,18 @@ def prove(gold, gold_top, gate, gate_top, method, work, timeout, mem_gib, vocab=
             detail = "counterexample " + ", ".join(f"{n}={b}" for n, _, _, b in cex) if cex else "counterexample found"
             return "NOT EQUIVALENT", detail, wall
         err = [ln for ln in text.splitlines() if "ERROR" in ln]
+        if "bad_alloc" in text + (work / "stdout.log").read_text(errors="replace"):
+            err = [f"out of memory (--mem-gib {mem_gib})"]
         return "UNKNOWN", f"yosys: {err[-1] if err else st}", wall
     # abc: write the miter as AIGER, let ABC prove its output constant 0
     cmd = ["yosys", "-q", "-l", "aig.log", "-p",
            base + "; techmap; opt -fast; aigmap; write_aiger -zinit miter.aig"]
     st, wall1, _, _ = report.run_limited(cmd, work, timeout, mem_gib, work / "stdout.log")
     if st != "ok":
-        log = (work / "aig.log").read_text(errors="replace") if (work / "aig.log").exists() else ""
+        log = "".join((work / f).read_text(errors="replace") for f in ("aig.log", "stdout.log") if (work / f).exists())
         err = [ln for ln in log.splitlines() if "ERROR" in ln]
+        if "bad_alloc" in log:
+            err = [f"out of memory (--mem-gib {mem_gib})"]
         return "UNKNOWN", f"yosys (AIGER): {st} {err[-1] if err else ''}".strip(), wall1
     left = max(1, timeout - wall1)
     cmd = ["yosys-abc", "-c", "read_aiger miter.aig; strash; iprove"]

@@ -43,17 +43,18 @@ RTL = [ROOT / "rtl" / f for f in ("tc0c_thr.v", "tc0c_mthr.v", "tc0c_maj.v")]
 FLOWS = ["gate", "generic", "lut4", "lut6", "ice40", "xilinx", "ecp5", "gowin"]
 SYNTH_FLOWS = FLOWS[1:]
 # Size guard: largest threshold netlist (edges = sum of fan-ins) each flow
-# is started on.  Calibrated on the example models (docs/reports.md): at
-# these sizes each flow took at most ~2-3 CPU minutes on this machine;
-# anbn n=32 (9,924 edges) took 118 CPU s in the LUT4 flow and the cost
-# grows faster than linearly in edges.
+# is started on.  Calibrated with scripts/yosys/calibrate.py on the example
+# models (docs/reports.md, "Measured limits"): every flow but ice40 finished
+# anbn n=32 (9,924 edges) in 71-158 CPU s, and the cost grows faster than
+# the edge count; synth_ice40's default ABC script (&fraig -x) ran past
+# 300 CPU s on dyck1 n=64 (4,608 edges) after 16 s on anbn n=16 (1,884).
 DEFAULT_MAX_EDGES = {
     "gate": None,
     "generic": 12000,
     "lut4": 12000,
     "lut6": 12000,
-    "ice40": 12000,
-    "xilinx": 5000,
+    "ice40": 2500,
+    "xilinx": 12000,
     "ecp5": 12000,
     "gowin": 12000,
 }
@@ -284,7 +285,7 @@ def size_of(res):
 
 def make_report(model, n, tc0c="build/tc0c", out=None, flows=None, timeout=DEFAULT_TIMEOUT,
                 max_edges=None, mem_gib=DEFAULT_MEM_GIB, want_ref=True, use_cache=True, quiet=False):
-    out = Path(out or ROOT / "build" / "report")
+    out = Path(out or ROOT / "build" / "report").resolve()
     flows = flows or FLOWS
     limits = dict(DEFAULT_MAX_EDGES)
     limits.update(max_edges or {})
