@@ -144,6 +144,15 @@ TASKS = {
         "test_sets": {"": "1/2 balanced, 1/3 near-miss negatives, 1/6 random"},
     },
 }
+# dyck1 with a softmax head in the second layer: it selects the positions
+# flagged "negative prefix" (a BOS sink when there are none) instead of
+# averaging the flags
+TASKS["dyck1_softmax"] = dict(
+    TASKS["dyck1"], description="balanced parentheses (second layer: softmax attention)", p=5,
+    arch={"d_model": 6, "layers": [
+        {"heads": [{"kind": "uniform", "causal": True, "d_head": 1},
+                   {"kind": "uniform", "causal": True, "d_head": 1}], "d_ff": 4},
+        {"heads": [{"kind": "softmax", "causal": False, "d_head": 2}], "d_ff": 4}]})
 
 
 # Saturation ranges of the float model's activations: the residual stream x,
