@@ -124,7 +124,8 @@ def report_model(pt, tc0c, log):
         same_c = sum(a == b for a, b in zip(cout, ref))
         same_m = sum(a == b for a, b in zip(mirror, ref))
         if same_c != len(strings):
-            problems.append(f"{model_json} n={n}: circuit differs from the reference on {len(strings) - same_c} strings")
+            problems.append(f"{model_json} n={n}: circuit differs from the reference on "
+                            f"{len(strings) - same_c} strings")
         if same_m != len(strings):
             problems.append(f"{model_json} n={n}: the integer mirror differs from tc0c run on "
                             f"{len(strings) - same_m} strings")
@@ -260,8 +261,8 @@ def markdown(results, argv):
             L.append("|---|---|" + "---|---|" * len(ns) + "---|---|")
             for s in r["sweep"]:
                 mark = " (exported)" if s["p"] == m["p"] else ""
-                L.append(f"| {s['p']}{mark} | {s['steps']} | " + " | ".join(f"{pct(s['acc'][('ptq', n)])} | {pct(s['acc'][('qat', n)])}"
-                                                         for n in ns) + f" | {s['gates']} | {s['depth']} |")
+                accs = " | ".join(f"{pct(s['acc'][('ptq', n)])} | {pct(s['acc'][('qat', n)])}" for n in ns)
+                L.append(f"| {s['p']}{mark} | {s['steps']} | {accs} | {s['gates']} | {s['depth']} |")
         if r["problems"]:
             L.append("\n**Problems:**\n")
             L += [f"- {p}" for p in r["problems"]]

@@ -175,8 +175,9 @@ def make_config(task, arch=None):
                 raise ValueError(f"a head must be softmax or uniform with d_head >= 1, got {H}")
     return {"task": task, "vocab": list(t["vocab"]), "bos": t["bos"], "d_model": arch["d_model"],
             "ranges": dict(DEFAULT_RANGES),
-            "layers": [{"heads": [{"kind": h["kind"], "causal": bool(h.get("causal", False)), "d_head": int(h["d_head"])}
-                                  for h in L.get("heads", [])], "d_ff": int(L.get("d_ff", 0))}
+            "layers": [{"heads": [{"kind": h["kind"], "causal": bool(h.get("causal", False)),
+                                   "d_head": int(h["d_head"])} for h in L.get("heads", [])],
+                        "d_ff": int(L.get("d_ff", 0))}
                        for L in arch["layers"]]}
 
 
@@ -659,7 +660,8 @@ def check_precision(model, q, max_err=0.5, where=None):
         ints = qround(t * sc)
         if is_bias:
             if ints.abs().max() > MAX_BIAS:
-                raise QuantError(pre + f"tensor '{name}': bias {float(t.abs().max()):.4g} at scale 2^-{q.weight_exp(name)} "
+                raise QuantError(pre + f"tensor '{name}': bias {float(t.abs().max()):.4g} at scale "
+                                 f"2^-{q.weight_exp(name)} "
                                  f"needs the integer {int(ints.abs().max())}, beyond tc0c's bias limit 2^40")
             continue
         if name != "embed.token" and ints.abs().max() > MAX_WEIGHT:
