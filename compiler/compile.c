@@ -19,9 +19,6 @@ typedef struct {
     Val *X; /* N x d_model: the residual stream */
 } Ctx;
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
 int model_token_bits(const Model *m) {
     int b = 0;
     while ((1 << b) < m->n_vocab) b++;

@@ -22,9 +22,6 @@ typedef struct {
     char driver[160];
 } Tally;
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
 /* Saturating arithmetic: an estimate past 2^62 is "huge" anyway. */
 static int64_t sadd(int64_t a, int64_t b) {
     int64_t r;
@@ -55,7 +52,7 @@ static Range affine_range(const Mat *w, int row, int64_t b, const Range *x) {
 
 /* requant of an interval, and the gates it costs (0 when free) */
 static Range requant_range(int p, Range x, const Range *res, int shift, int64_t *gates) {
-    int64_t r = shift ? (int64_t)1 << (shift - 1) : 0, d = (int64_t)1 << shift;
+    int64_t r = round_off(shift), d = (int64_t)1 << shift;
     Range z = res ? *res : (Range){0, 0};
     Range y = {sat_p(p, z.lo + floor_div(x.lo + r, d)), sat_p(p, z.hi + floor_div(x.hi + r, d))};
     bool free_ = shift == 0 && z.lo + x.lo >= pmin(p) && z.hi + x.hi <= pmax(p);

@@ -236,18 +236,19 @@ static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
 /* An inverter [-x >= 0] read with weight w is w (1 - x): readers absorb
  * it, so inverters cost no level (they remain only as outputs). */
-static void absorb_inverters(const Circuit *c, Form *f) {
-    for (int i = 0; i < f->n; i++) {
-        const Gate *G = &c->gates[f->t[i].src];
-        if (G->kind == G_THR && G->n_in == 1 && G->thr == 0 && c->terms[G->term_off].w == -1) {
-            f->c = add_ck(f->c, f->t[i].w);
-            f->t[i].w = -f->t[i].w;
-            f->t[i].src = c->terms[G->term_off].src;
-        }
-    }
+static bool is_inverter(const Circuit *c, GateId g) {
+    const Gate *G = &c->gates[g];
+    return G->kind == G_THR && G->n_in == 1 && G->thr == 0 && c->terms[G->term_off].w == -1;
 }
 
-static bool is_inverter(const Circuit *c, GateId g);
+static void absorb_inverters(const Circuit *c, Form *f) {
+    for (int i = 0; i < f->n; i++) {
+        if (!is_inverter(c, f->t[i].src)) continue;
+        f->c = add_ck(f->c, f->t[i].w);
+        f->t[i].w = -f->t[i].w;
+        f->t[i].src = c->terms[c->gates[f->t[i].src].term_off].src;
+    }
+}
 
 void ir_form_prepare(const Circuit *c, Form *f) {
     absorb_inverters(c, f);
@@ -274,11 +275,6 @@ void form_combine(Form *dst, const Form *f, int64_t a, const Form *g, int64_t b)
         }
         if (t.w) dst->t[dst->n++] = t;
     }
-}
-
-static bool is_inverter(const Circuit *c, GateId g) {
-    const Gate *G = &c->gates[g];
-    return G->kind == G_THR && G->n_in == 1 && G->thr == 0 && c->terms[G->term_off].w == -1;
 }
 
 /* True when step 1 has nothing to do: sources strictly increasing, no zero

@@ -15,9 +15,6 @@
 
 LowerOpts lower_opts = {.product_direct_max = 256};
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-
 void val_free(Val *v) {
     form_free(&v->form);
     free(v->thermo);
@@ -164,8 +161,6 @@ static Val val_from_thermo(GateId *t, int64_t lo, int64_t hi) {
     form_canon(&x.form);
     return x;
 }
-
-static int64_t round_off(int shift) { return shift > 0 ? (int64_t)1 << (shift - 1) : 0; }
 
 Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
     int64_t r = round_off(shift), d = (int64_t)1 << shift;

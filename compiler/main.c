@@ -74,16 +74,6 @@ static int cmd_check(int argc, char **argv) {
     return EXIT_OK;
 }
 
-/* Prints the outputs the way `tc0c run` shows them. */
-static void print_outputs(const Model *m, const int *out, int n, FILE *f) {
-    if (m->out.kind == OUT_ACCEPT) {
-        fprintf(f, "%s\n", out[0] ? "accept" : "reject");
-        return;
-    }
-    for (int i = 0; i < n; i++) fprintf(f, "%s%s", i ? " " : "", m->out.labels[out[i]]);
-    fputc('\n', f);
-}
-
 static int cmd_run(int argc, char **argv) {
     const char *model = NULL, *str = NULL;
     bool trace = false;
@@ -103,7 +93,8 @@ static int cmd_run(int argc, char **argv) {
     if (n >= 0) {
         int *out = xcalloc((size_t)model_n_outputs(m, n) + 1, sizeof *out);
         ref_run(m, tokens, n, out, trace ? stdout : NULL);
-        print_outputs(m, out, n, stdout);
+        model_print_outputs(m, out, n, stdout);
+        putchar('\n');
         free(out);
         rc = EXIT_OK;
     }

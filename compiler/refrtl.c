@@ -99,8 +99,6 @@ static size_t line_len(const Buf *b) {
  * Integers, widths and literals
  * ---------------------------------------------------------------------- */
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int maxi(int a, int b) { return a > b ? a : b; }
 
 /* The narrowest two's-complement width holding [lo, hi]. */
@@ -146,8 +144,6 @@ static void sep(Buf *b, const char *op) {
     if (line_len(b) > 56) bprintf(b, "\n            %s ", op);
     else bprintf(b, " %s ", op);
 }
-
-static int64_t round_off(int shift) { return shift > 0 ? (int64_t)1 << (shift - 1) : 0; }
 
 /* ------------------------------------------------------------------------
  * The in-memory netlist
@@ -656,6 +652,25 @@ static RV affine_requant(R *r, const char *base, const Mat *w, const int64_t *b,
     return y;
 }
 
+/* v with its lower bound raised to 1 (the caller knows v >= 1); a value
+ * that can then only be 1 becomes the constant 1. */
+static RV at_least_one(R *r, RV v) {
+    v.lo = 1;
+    if (!is_c(v)) r->nodes[v.id].lo = 1;
+    return v.hi == 1 ? cst(1) : v;
+}
+
+/* [lo, hi] covering value dimension c of keys 0..cnt-1: where an average
+ * of those values lies. */
+static void value_hull(const RV *V, int dh, int c, int cnt, int64_t *lo, int64_t *hi) {
+    *lo = INT64_MAX;
+    *hi = INT64_MIN;
+    for (int j = 0; j < cnt; j++) {
+        *lo = min64(*lo, V[j * dh + c].lo);
+        *hi = max64(*hi, V[j * dh + c].hi);
+    }
+}
+
 static void build_head(R *r, int l, int h, const Head *hd, int N, const RV *X, RV *A, int a_stride) {
     const Model *m = r->m;
     int d = m->d_model, dh = hd->d_head;
@@ -724,18 +739,11 @@ static void build_head(R *r, int l, int h, const Head *hd, int N, const RV *X, R
             for (int j = 0; j < cnt; j++) eq[j] = cmp(r, xfmt("l%d_h%d_eq_p%d_k%d", l, h, i, j), S[j], CMP_EQ, best);
             for (int j = 0; j < cnt; j++) t[j] = tm_gate(eq[j], cst(1));
             RV count = sum(r, xfmt("l%d_h%d_cnt_p%d", l, h, i), 0, t, cnt);
-            if (count.lo < 1) { /* some score equals the maximum */
-                count.lo = 1;
-                if (!is_c(count)) r->nodes[count.id].lo = 1;
-                if (count.hi == 1) count = cst(1);
-            }
+            if (count.lo < 1) count = at_least_one(r, count); /* some score equals the maximum */
             for (int c = 0; c < dh; c++) {
-                int64_t lo = INT64_MAX, hi = INT64_MIN;
-                for (int j = 0; j < cnt; j++) {
-                    t[j] = tm_gate(eq[j], V[j * dh + c]);
-                    lo = min64(lo, V[j * dh + c].lo);
-                    hi = max64(hi, V[j * dh + c].hi);
-                }
+                int64_t lo, hi;
+                value_hull(V, dh, c, cnt, &lo, &hi);
+                for (int j = 0; j < cnt; j++) t[j] = tm_gate(eq[j], V[j * dh + c]);
                 char *base = xfmt("l%d_h%d_att_p%d_d%d", l, h, i, c);
                 RV s = sum(r, xfmt("%s_sum", base), 0, t, cnt);
                 a[c] = fdiv(r, base, s, count, lo, hi);
@@ -751,17 +759,12 @@ static void build_head(R *r, int l, int h, const Head *hd, int N, const RV *X, R
             if (z.lo <= 0) { /* z = 0 makes every numerator 0: divide by 1 */
                 RV zero = cmp(r, xfmt("l%d_h%d_z0_p%d", l, h, i), z, CMP_EQ, cst(0));
                 zd = mux(r, xfmt("l%d_h%d_zd_p%d", l, h, i), zero, cst(1), z);
-                zd.lo = 1; /* the mux never passes z = 0 */
-                if (!is_c(zd)) r->nodes[zd.id].lo = 1;
-                if (zd.hi == 1) zd = cst(1);
+                zd = at_least_one(r, zd); /* the mux never passes z = 0 */
             }
             for (int c = 0; c < dh; c++) {
-                int64_t lo = INT64_MAX, hi = INT64_MIN;
-                for (int j = 0; j < cnt; j++) {
-                    t[j] = tm_mul(E[j], V[j * dh + c]);
-                    lo = min64(lo, V[j * dh + c].lo);
-                    hi = max64(hi, V[j * dh + c].hi);
-                }
+                int64_t lo, hi;
+                value_hull(V, dh, c, cnt, &lo, &hi);
+                for (int j = 0; j < cnt; j++) t[j] = tm_mul(E[j], V[j * dh + c]);
                 if (z.lo <= 0) {
                     lo = min64(lo, 0);
                     hi = max64(hi, 0);

@@ -53,6 +53,9 @@ int64_t floor_div(int64_t a, int64_t b);                       /* b > 0 */
 int64_t sat_p(int p, int64_t v);                               /* clamp to p-bit signed */
 int64_t requant(int p, int64_t acc, int shift);                /* sat_p(round(acc/2^s)) */
 int64_t requant_res(int p, int64_t x, int64_t acc, int shift); /* residual */
+int64_t round_off(int shift); /* rounding offset of a right shift: 2^(s-1), 0 for s = 0 */
+static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t pmin(int p) { return -((int64_t)1 << (p - 1)); }
 static inline int64_t pmax(int p) { return ((int64_t)1 << (p - 1)) - 1; }
 
@@ -470,6 +473,9 @@ typedef struct {
 /* Returns the number of strings checked, or -1 after printing the first
  * mismatch (both outputs) to stderr. */
 long verify_circuit(const Model *m, const Compiled *cm, const VerifyOpts *o, bool *exhaustive);
+/* The outputs as `tc0c run` prints them, without a newline: accept/reject,
+ * or the labels separated by spaces. */
+void model_print_outputs(const Model *m, const int *out, int n, FILE *f);
 /* A string of n tokens as text (for messages). */
 void tokens_to_string(const Model *m, const int *tokens, int n, char *buf);
 /* Fills tokens with the k-th string of length n in base-|V| order. */

@@ -92,7 +92,7 @@ int64_t sat_p(int p, int64_t v) {
 }
 
 /* Rounding offset of a right shift by s: round half up (numerics 1.2). */
-static int64_t round_off(int shift) { return shift > 0 ? (int64_t)1 << (shift - 1) : 0; }
+int64_t round_off(int shift) { return shift > 0 ? (int64_t)1 << (shift - 1) : 0; }
 
 int64_t requant(int p, int64_t acc, int shift) {
     return sat_p(p, floor_div(acc + round_off(shift), (int64_t)1 << shift));

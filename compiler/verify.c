@@ -26,7 +26,7 @@ void tokens_from_index(const Model *m, uint64_t k, int n, int *tokens) {
     for (int i = 0; i < n; i++, k /= (uint64_t)m->n_vocab) tokens[i] = (int)(k % (uint64_t)m->n_vocab);
 }
 
-static void print_outputs(const Model *m, const int *out, int n, FILE *f) {
+void model_print_outputs(const Model *m, const int *out, int n, FILE *f) {
     if (m->out.kind == OUT_ACCEPT) {
         fprintf(f, "%s", out[0] ? "accept" : "reject");
         return;
@@ -64,9 +64,9 @@ long verify_circuit(const Model *m, const Compiled *cm, const VerifyOpts *o, boo
                 char *s = xmalloc((size_t)n + 1);
                 tokens_to_string(m, tok[l], n, s);
                 fprintf(stderr, "MISMATCH on \"%s\" (string %ld checked):\n  reference: ", s, checked + 1);
-                print_outputs(m, want, n, stderr);
+                model_print_outputs(m, want, n, stderr);
                 fprintf(stderr, "\n  circuit:   ");
-                print_outputs(m, got, n, stderr);
+                model_print_outputs(m, got, n, stderr);
                 fputc('\n', stderr);
                 free(s);
                 checked = -1;
