@@ -29,12 +29,7 @@ enum { N_INPUTS = 256, LAYERS = 50, WIDTH = 2000, MIN_FANIN = 8, MAX_FANIN = 32 
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
-static uint64_t rnd64(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
+static uint64_t rnd64(void) { return rng_next(&rng_state); } /* verify.c's xorshift64* */
 
 static int64_t rnd(int64_t n) { return (int64_t)(rnd64() % (uint64_t)n); }
 

@@ -19,12 +19,7 @@ __extension__ typedef __int128 i128;
 
 static uint64_t rng_state = 88172645463325252ull;
 
-static uint64_t rnd64(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
+static uint64_t rnd64(void) { return rng_next(&rng_state); } /* verify.c's xorshift64* */
 
 static int64_t rnd(int64_t n) { return (int64_t)(rnd64() % (uint64_t)n); } /* [0, n) */
 

@@ -16,12 +16,7 @@
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 
-static uint64_t rnd64(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
+static uint64_t rnd64(void) { return rng_next(&rng_state); } /* verify.c's xorshift64* */
 
 static int64_t rnd(int64_t n) { return (int64_t)(rnd64() % (uint64_t)n); } /* [0, n) */
 

@@ -27,12 +27,7 @@ typedef struct {
 } Prim;
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t next_rand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next_rand(void) { return rng_next(&rng); }
 
 static int val_depth(const Circuit *c, const Val *v) {
     int d = 0;
