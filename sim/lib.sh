@@ -96,11 +96,11 @@ sim_check_result() { # LOG RC
   grep -q '^result: PASS ' "$1" && [ "$2" -eq 0 ]
 }
 
-sim_run_verilator() { # DIR FILE [+ARGS...]
-  local dir=$1 file=$2 log rc
-  shift 2
+# Runs a harness command, shows its output, and judges it by its summary line.
+sim_run_checked() { # COMMAND...
+  local log rc
   log=$(mktemp)
-  "$dir/vtb" +vectors="$file" +verilator+rand+reset+2 +verilator+seed+7 "$@" >"$log" 2>&1
+  "$@" >"$log" 2>&1
   rc=$?
   cat "$log"
   sim_check_result "$log" $rc
@@ -109,8 +109,14 @@ sim_run_verilator() { # DIR FILE [+ARGS...]
   return $rc
 }
 
+sim_run_verilator() { # DIR FILE [+ARGS...]
+  local dir=$1 file=$2
+  shift 2
+  sim_run_checked "$dir/vtb" +vectors="$file" +verilator+rand+reset+2 +verilator+seed+7 "$@"
+}
+
 sim_run_icarus() { # DIR FILE [+ARGS...]
-  local dir=$1 file=$2 log rc nv nchr rtl=() pipe=()
+  local dir=$1 file=$2 nv nchr rtl=() pipe=()
   shift 2
   # TOP, LATENCY, GATES, NI, NO from design.cfg
   # shellcheck disable=SC1091,SC2153
@@ -124,12 +130,5 @@ sim_run_icarus() { # DIR FILE [+ARGS...]
       -DNI="$NI" -DNO="$NO" -DNVEC="$((nv > 0 ? nv : 1))" -DNCHR="$nchr" -DLATENCY="$LATENCY" \
       "${pipe[@]}" sim/tb_icarus.v "$dir/$TOP.v" "${rtl[@]}"
   ) || return 1
-  log=$(mktemp)
-  vvp -n "$dir/itb.vvp" +vectors="$file" "$@" >"$log" 2>&1
-  rc=$?
-  cat "$log"
-  sim_check_result "$log" $rc
-  rc=$?
-  rm -f "$log"
-  return $rc
+  sim_run_checked vvp -n "$dir/itb.vvp" +vectors="$file" "$@"
 }
