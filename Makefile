@@ -70,6 +70,7 @@ lint:
 	  --std=c11 --inline-suppr --suppress=missingIncludeSystem compiler tests
 	clang-tidy --quiet $(LIB_SRC) compiler/main.c -- $(WARN) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L
 	clang-format --dry-run --Werror compiler/*.c compiler/*.h tests/*.c tests/*.h
+	$(PYTHON) scripts/check_paths.py
 
 format:
 	clang-format -i compiler/*.c compiler/*.h tests/*.c tests/*.h
@@ -84,17 +85,17 @@ clean:
 BOARD   ?= icebreaker
 .PHONY: board
 board: build/tc0c
-	@scripts/board.sh $(BOARD) $(MODEL) $(N)
+	@boards/board.sh $(BOARD) $(MODEL) $(N)
 
 # Simulation of one compiled netlist against the reference model, in
-# Verilator or Icarus (scripts/sim.sh; docs/simulation.md):
+# Verilator or Icarus (sim/sim.sh; docs/simulation.md):
 #   make sim MODEL=models/dyck1.json N=8 PIPELINE=2 SIM=icarus GATES=maj
 PIPELINE ?= 0
 SIM      ?= verilator
 GATES    ?= thr
 .PHONY: sim
 sim: build/tc0c
-	@scripts/sim.sh $(MODEL) $(N) $(PIPELINE) $(SIM) $(GATES)
+	@sim/sim.sh $(MODEL) $(N) $(PIPELINE) $(SIM) $(GATES)
 
 # Hardware measurements (docs/reports.md).  `make report MODEL=... N=...`:
 # compiler stats and Yosys figures (threshold netlist and, with --emit-ref,
@@ -105,11 +106,11 @@ sim: build/tc0c
 # for size or timed out are said in the output.
 .PHONY: report scaling equiv
 report: build/tc0c
-	$(PYTHON) scripts/report.py $(MODEL) $(N) $(REPORT_FLAGS)
+	$(PYTHON) synth/report.py $(MODEL) $(N) $(REPORT_FLAGS)
 scaling: build/tc0c
-	$(PYTHON) scripts/scaling.py $(SCALING_FLAGS)
+	$(PYTHON) synth/scaling.py $(SCALING_FLAGS)
 equiv: build/tc0c
-	$(PYTHON) scripts/equiv.py $(MODEL) $(N) $(EQUIV_FLAGS)
+	$(PYTHON) synth/equiv.py $(MODEL) $(N) $(EQUIV_FLAGS)
 
 # Trained models (docs/training.md): `make train` trains, quantizes and
 # exports models/trained/*.{pt,json} and writes models/trained/REPORT.md;
@@ -123,9 +124,9 @@ TORCH_CHECK   = @$(TORCH_PYTHON) -c 'import torch, numpy' 2>/dev/null || { echo 
 .PHONY: train train-test
 train: build/tc0c
 	$(TORCH_CHECK)
-	@for t in $(TRAIN_TASKS); do echo "== scripts/train.py $$t"; $(TORCH_PYTHON) scripts/train.py $$t || exit 1; done
-	$(TORCH_PYTHON) scripts/report_trained.py
+	@for t in $(TRAIN_TASKS); do echo "== train/train.py $$t"; $(TORCH_PYTHON) train/train.py $$t || exit 1; done
+	$(TORCH_PYTHON) train/report_trained.py
 train-test: build/tc0c
 	$(TORCH_CHECK)
-	$(TORCH_PYTHON) scripts/test_quantize.py build/tc0c
+	$(TORCH_PYTHON) train/test_quantize.py build/tc0c
 	bash tests/trained.sh build/tc0c

@@ -1,7 +1,7 @@
 # Digilent Arty A7-35T: AMD/Xilinx Artix-7 xc7a35ticsg324-1L, 100 MHz
 # oscillator, FTDI FT2232HQ (channel A: JTAG, channel B: the USB-UART),
 # four green LEDs LD4-LD7, active high.
-# `make board BOARD=arty_a7_35t MODEL=... N=...` reads this file (scripts/board.sh).
+# `make board BOARD=arty_a7_35t MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = Digilent Arty A7-35T
 FAMILY      = xilinx
 DEVICE      = xc7a35t

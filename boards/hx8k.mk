@@ -1,7 +1,7 @@
 # Lattice iCE40-HX8K Breakout Board (ICE40HX8K-B-EVN): iCE40HX8K-CT256,
 # 12 MHz oscillator, FTDI FT2232H (channel A: flash programming, channel
 # B: the USB-UART), eight red LEDs D2-D9, active high.
-# `make board BOARD=hx8k MODEL=... N=...` reads this file (scripts/board.sh).
+# `make board BOARD=hx8k MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = iCE40-HX8K Breakout Board
 FAMILY      = ice40
 DEVICE      = hx8k

@@ -1,7 +1,7 @@
 # 1BitSquared iCEBreaker v1.0: Lattice iCE40UP5K-SG48, 12 MHz oscillator,
 # FTDI FT2232H (channel A: flash programming, channel B: the USB-UART).
 # `make board BOARD=icebreaker MODEL=... N=...` reads this file
-# (scripts/board.sh; KEY = value lines; docs/boards.md).
+# (boards/board.sh; KEY = value lines; docs/boards.md).
 NAME        = iCEBreaker v1.0
 FAMILY      = ice40
 DEVICE      = up5k

@@ -1,6 +1,6 @@
 # Sipeed Tang Nano 9K: Gowin GW1NR-LV9QN88PC6/I5 (family GW1N-9C), 27 MHz
 # oscillator, BL702 USB-JTAG/UART bridge, six LEDs, active low.
-# `make board BOARD=tangnano9k MODEL=... N=...` reads this file (scripts/board.sh).
+# `make board BOARD=tangnano9k MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = Sipeed Tang Nano 9K
 FAMILY      = gowin
 DEVICE      = GW1N-9C

@@ -2,7 +2,7 @@
 # 25 MHz oscillator, FTDI FT231X USB-UART (also used for JTAG by
 # fujprog/openFPGALoader), eight LEDs, active high.  The ESP32's GPIO0
 # (wifi_gpio0) is held high so the ESP32 does not reset the FPGA.
-# `make board BOARD=ulx3s MODEL=... N=...` reads this file (scripts/board.sh).
+# `make board BOARD=ulx3s MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = ULX3S 85F
 FAMILY      = ecp5
 DEVICE      = 85k

@@ -1,5 +1,5 @@
 ## Digilent Arty A7-35T, xc7a35ticsg324-1L: pins of tc0c_board_top
-## (scripts/board_wrapper.py top; boards/arty_a7_35t.mk).
+## (boards/board_wrapper.py top; boards/arty_a7_35t.mk).
 ## Source: Digilent's Arty-A7-35-Master.xdc (github.com/Digilent/digilent-xdc)
 ## and the Arty A7 Reference Manual.  Digilent names the UART pins from the
 ## host's side: uart_txd_in (A9) is the FPGA's input, uart_rxd_out (D10)

@@ -1,7 +1,7 @@
 // tc0c_board_core: the board wrapper around a compiled tc0c circuit: a
 // UART line protocol in front of the pipelined module that
 // `tc0c compile --pipeline K` writes.  The per-design top
-// (scripts/board_wrapper.py top) instantiates this core and the circuit,
+// (boards/board_wrapper.py top) instantiates this core and the circuit,
 // and supplies two small tables as combinational logic: the byte ->
 // token-code decoder (the model's vocabulary) and the label index ->
 // character map.  docs/boards.md is the user's description.

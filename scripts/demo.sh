@@ -33,10 +33,10 @@ step "4. verify circuit = reference: $TC0C verify $MODEL -n $N"
 $TC0C verify "$MODEL" -n "$N" --quiet
 
 step "5. simulate the Verilog in Verilator against the reference (pipelined, K = 1)"
-if [ -x scripts/sim.sh ] && command -v verilator >/dev/null; then
-  scripts/sim.sh "$MODEL" "$N" 1 verilator thr
+if [ -x sim/sim.sh ] && command -v verilator >/dev/null; then
+  sim/sim.sh "$MODEL" "$N" 1 verilator thr
 else
-  echo "  skipped: verilator or scripts/sim.sh missing (run 'make deps')" >&2
+  echo "  skipped: verilator or sim/sim.sh missing (run 'make deps')" >&2
   exit 1
 fi
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# lib.sh - shell functions shared by scripts/sim.sh, tests/sim.sh and
+# lib.sh - shell functions shared by sim/sim.sh, tests/sim.sh and
 # bench/bench_sim.sh (source it from the repository root).
 #
 #   sim_prepare MODEL N K GATES DIR   compile into DIR (files rewritten only

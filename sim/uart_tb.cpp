@@ -6,7 +6,7 @@
 // LSB first, stop bit) at the host's own baud rate, which may differ from
 // the design's by +host_ppm, and decodes uart_tx by sampling the middle of
 // every bit at the nominal CLK_HZ/BAUD bit time, checking start and stop
-// bits.  The cases file has one line per case (scripts/board_wrapper.py
+// bits.  The cases file has one line per case (boards/board_wrapper.py
 // cases):  REQUEST REPLY # note   with REQUEST in hex ('Z' before a byte:
 // send it with a stop bit of 0) and REPLY the expected reply in hex, or
 // '-' when no reply may come.

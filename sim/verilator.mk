@@ -1,5 +1,5 @@
 # verilator.mk - builds the Verilator harness (sim/tb.cpp) for designs that
-# scripts/sim.sh and tests/sim.sh prepare.  A design directory D holds the
+# sim/sim.sh and tests/sim.sh prepare.  A design directory D holds the
 # netlist D/$(TOP).v and D/design.cfg (shell lines TOP=, LATENCY=, GATES=);
 # `make -f sim/verilator.mk -j2 D1/vtb D2/vtb ...` builds D/vtb for each.
 #

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The board wrapper at the UART bit level: for each design below, compile
 # the model with TC0C_BINARY (--pipeline 1), generate the top
-# (scripts/board_wrapper.py top), lint it with `verilator --lint-only
+# (boards/board_wrapper.py top), lint it with `verilator --lint-only
 # -Wall`, build sim/uart_tb.cpp against it, and send real 8N1 frames:
 # random strings checked against `tc0c vectors` (the reference), bytes
 # outside the vocabulary, framing errors, wrong lengths, CR/LF variants;
@@ -68,7 +68,7 @@ build() {
   fi
   local circ
   circ=$(ls "$dir"/*_n"$n".v)
-  if ! "$PY" scripts/board_wrapper.py top "$model" "$circ" -o "$dir/tc0c_board_top.v" \
+  if ! "$PY" boards/board_wrapper.py top "$model" "$circ" -o "$dir/tc0c_board_top.v" \
        --clk-hz "$clk" --baud "$baud" >"$dir/gen.log" 2>&1; then
     bad "$name: board_wrapper.py top: $(cat "$dir/gen.log")"; return 1
   fi
@@ -104,7 +104,7 @@ cases() {
   if ! "$T" vectors "$model" -n "$n" -o "$dir/vec-$seed.txt" --random "$count" --seed "$seed" >/dev/null 2>&1; then
     bad "$name: tc0c vectors failed"; return 1
   fi
-  if ! "$PY" scripts/board_wrapper.py cases "$model" "$dir/vec-$seed.txt" -o "$dir/cases-$seed.txt" "$@" \
+  if ! "$PY" boards/board_wrapper.py cases "$model" "$dir/vec-$seed.txt" -o "$dir/cases-$seed.txt" "$@" \
        2>"$dir/cases.log"; then
     bad "$name: board_wrapper.py cases: $(cat "$dir/cases.log")"; return 1
   fi
@@ -194,7 +194,7 @@ fi
 # the generator refuses a circuit without pipeline registers
 mkdir -p "$work/comb"
 if "$T" compile models/majority.json -n 4 -o "$work/comb" --quiet >/dev/null 2>&1; then
-  if r=$("$PY" scripts/board_wrapper.py top models/majority.json "$work/comb/majority_n4.v" -o "$work/comb/t.v" 2>&1); then
+  if r=$("$PY" boards/board_wrapper.py top models/majority.json "$work/comb/majority_n4.v" -o "$work/comb/t.v" 2>&1); then
     bad "combinational circuit accepted: $r"
   elif [[ $r == *"--pipeline"* ]]; then ok; else bad "combinational circuit: $r"; fi
 else

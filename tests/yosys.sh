@@ -5,7 +5,7 @@
 # miter + SAT, and ABC iprove) of the threshold netlist with the arithmetic
 # reference RTL (tc0c compile --emit-ref; before that exists, with the
 # cells and maj netlists of the same circuit); a netlist with one gate's
-# threshold changed by sed is NOT proven equivalent; scripts/report.py
+# threshold changed by sed is NOT proven equivalent; synth/report.py
 # end to end on a small configuration.
 # usage: tests/yosys.sh TC0C_BINARY   (the asan binary gets a reduced subset)
 set -u
@@ -42,7 +42,7 @@ for m in models/*.json; do
     s=$(ls "$d"/*_n"$n".stats.json)
     top=$(basename "$s" .stats.json)
     want=$(sed -n 's/^[[:space:]]*"depth":[[:space:]]*\([0-9]*\).*/\1/p' "$s" | head -1)
-    (cd "$d" && timeout 120 yosys -q -p "read_verilog -lib $LIB; read_verilog $top.v; hierarchy -check -top $top; rename $top top; script $R/scripts/yosys/gate.ys" >"$d/yosys.out" 2>&1)
+    (cd "$d" && timeout 120 yosys -q -p "read_verilog -lib $LIB; read_verilog $top.v; hierarchy -check -top $top; rename $top top; script $R/synth/flows/gate.ys" >"$d/yosys.out" 2>&1)
     got=$(sed -n 's/.*Longest topological path in top (length=\([0-9]*\)).*/\1/p' "$d/ltp.txt" 2>/dev/null)
     if [ -n "$want" ] && [ "$got" = "$want" ]; then ok; else bad "$top: Yosys ltp depth '${got}' != compiler depth '${want}' ($(tail -n 2 "$d/yosys.out"))"; fi
   done
@@ -53,13 +53,13 @@ if [ "$gold" = ref ]; then pairs="ref:thr,ref:cells"; else pairs="thr:cells,thr:
 if [ $reduced = 1 ]; then EQ="dyck1:4 anbn:3 parity:4"; else EQ="dyck1:4 dyck1:6 anbn:4 parity:5 first_eq_last:4 prefix_majority:5 majority:5"; fi
 for cfg in $EQ; do
   m=${cfg%%:*} n=${cfg##*:}
-  r=$($PY scripts/equiv.py "models/$m.json" "$n" --tc0c "$T" --pairs "$pairs" --method sat --timeout 180 --out "$out/eq" 2>&1)
+  r=$($PY synth/equiv.py "models/$m.json" "$n" --tc0c "$T" --pairs "$pairs" --method sat --timeout 180 --out "$out/eq" 2>&1)
   rc=$?
   if [ $rc -eq 0 ] && [ "$(grep -c ': PROVEN' <<<"$r")" -eq 2 ]; then ok; else bad "equivalence $m n=$n: $r"; fi
 done
 # the ABC method on one configuration
 if [ $reduced = 0 ]; then
-  r=$($PY scripts/equiv.py models/dyck1.json 5 --tc0c "$T" --pairs "${pairs%%,*}" --method abc --timeout 180 --out "$out/eq" 2>&1)
+  r=$($PY synth/equiv.py models/dyck1.json 5 --tc0c "$T" --pairs "${pairs%%,*}" --method abc --timeout 180 --out "$out/eq" 2>&1)
   [ $? -eq 0 ] && [[ $r == *": PROVEN"* ]] && ok || bad "ABC equivalence dyck1 n=5: $r"
 fi
 
@@ -92,18 +92,18 @@ else
     # the unchanged netlist is proven, the changed one is not (both methods)
     for meth in sat abc; do
       [ $reduced = 1 ] && [ $meth = abc ] && continue
-      r=$($PY scripts/equiv.py --gold "$goldv" --gate "$v" --method $meth --timeout 120 --out "$out/eqc" 2>&1)
+      r=$($PY synth/equiv.py --gold "$goldv" --gate "$v" --method $meth --timeout 120 --out "$out/eqc" 2>&1)
       [ $? -eq 0 ] && [[ $r == *": PROVEN"* ]] && ok || bad "unchanged dyck1 n=4 [$meth]: $r"
-      r=$($PY scripts/equiv.py --gold "$goldv" --gate "$c/bad.v" --method $meth --timeout 120 --out "$out/eqc" 2>&1)
+      r=$($PY synth/equiv.py --gold "$goldv" --gate "$c/bad.v" --method $meth --timeout 120 --out "$out/eqc" 2>&1)
       rc=$?
       if [ $rc -ne 0 ] && [[ $r == *"NOT EQUIVALENT"* ]]; then ok; else bad "corrupted netlist ($g >= $t -> $nt) [$meth]: rc=$rc $r"; fi
     done
   fi
 fi
 
-# 4. scripts/report.py end to end (small flows only): JSON written, depth matches
+# 4. synth/report.py end to end (small flows only): JSON written, depth matches
 if [ $reduced = 0 ]; then
-  r=$($PY scripts/report.py models/dyck1.json 4 --tc0c "$T" --out "$out/report" --flows gate,lut4 --timeout 180 --quiet 2>&1)
+  r=$($PY synth/report.py models/dyck1.json 4 --tc0c "$T" --out "$out/report" --flows gate,lut4 --timeout 180 --quiet 2>&1)
   rc=$?
   j="$out/report/dyck1_n4.json"
   if [ $rc -eq 0 ] && [ -f "$j" ] && [ -f "$out/report/dyck1_n4.md" ] &&
@@ -111,7 +111,7 @@ if [ $reduced = 0 ]; then
 sys.exit(0 if g['depth_matches'] and l['status']=='ok' and l['luts']>0 and l['depth']>0 else 1)" "$j"; then ok
   else bad "report.py dyck1 n=4: rc=$rc $r"; fi
   # a flow over its size limit is reported as skipped, not dropped
-  $PY scripts/report.py models/dyck1.json 4 --tc0c "$T" --out "$out/report2" --flows lut6 --max-edges lut6=1 --no-ref --quiet >/dev/null 2>&1
+  $PY synth/report.py models/dyck1.json 4 --tc0c "$T" --out "$out/report2" --flows lut6 --max-edges lut6=1 --no-ref --quiet >/dev/null 2>&1
   if grep -q 'skipped' "$out/report2/dyck1_n4.md" && grep -q '"status": "skipped"' "$out/report2/dyck1_n4.json"; then ok; else bad "size skip not reported"; fi
 fi
 

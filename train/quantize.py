@@ -2,8 +2,8 @@
 """Quantizes a tinytf checkpoint to tc0c's integer format and writes the
 tc0c model file.
 
-    /usr/bin/python3 scripts/quantize.py models/trained/majority.pt -o models/trained/majority.json
-    /usr/bin/python3 scripts/quantize.py models/trained/dyck1.pt -p 8 --weights float -o /tmp/dyck1_p8.json
+    /usr/bin/python3 train/quantize.py models/trained/majority.pt -o models/trained/majority.json
+    /usr/bin/python3 train/quantize.py models/trained/dyck1.pt -p 8 --weights float -o /tmp/dyck1_p8.json
 
 --weights qat (default) exports the quantization-aware fine-tuned weights
 at the scales they were fine-tuned with (exact; -p must be absent or equal
@@ -40,7 +40,7 @@ def build_quantized(ckpt, where, p=None, use="qat", weight_bits=None, max_err=0.
     use "qat": the fine-tuned weights and scales of precision p (the
     checkpoint's main ones when p is None); use "float", or a precision
     the checkpoint has no fine-tuned weights for: post-training
-    quantization of the float weights, exactly as scripts/train.py does it
+    quantization of the float weights, exactly as train/train.py does it
     (calibration on the same strings, floor-bias correction)."""
     if use not in ("qat", "float"):
         raise T.QuantError(f"--weights must be qat or float, got {use!r}")
@@ -100,7 +100,7 @@ def export_checkpoint(path, out, p=None, use="qat", name=None, max_len=64, weigh
         stem = re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(path))[0])
         name = f"trained_{stem}"
     meta = ckpt.get("meta", {})
-    cmd = f"/usr/bin/python3 scripts/quantize.py {path}" + (f" -p {p}" if p else "") + \
+    cmd = f"/usr/bin/python3 train/quantize.py {path}" + (f" -p {p}" if p else "") + \
         (f" --weights {use}" if use != "qat" else "") + f" -o {out}"
     desc = (f"Trained tinytf model for {task} ({T.TASKS[task]['description']}), {how}. "
             f"Trained by: {meta.get('command', '?')}; exported by: {cmd}. See models/trained/REPORT.md.")

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Size limits of the Yosys flows: runs every flow of scripts/report.py on a
+"""Size limits of the Yosys flows: runs every flow of synth/report.py on a
 ladder of threshold netlists of growing size (no size guard), stops a flow
 at its first timeout, and prints a Markdown table of CPU seconds, wall
 seconds and peak memory.  The figures in docs/reports.md come from it.
 
-usage: scripts/yosys/calibrate.py [--ladder MODEL:N,...] [--flows F,...]
+usage: synth/calibrate.py [--ladder MODEL:N,...] [--flows F,...]
                                   [--timeout S] [--tc0c BIN]
 Results are cached like report.py's (build/report/cache).
 """
@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report  # noqa: E402
 
 ROOT = report.ROOT

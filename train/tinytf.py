@@ -604,7 +604,7 @@ def check_checkpoint(ckpt, where="checkpoint"):
     """Validates a checkpoint dict; raises QuantError naming the tensor."""
     if not isinstance(ckpt, dict) or "config" not in ckpt or "state_dict" not in ckpt:
         raise QuantError(f"{where}: not a tinytf checkpoint (expected a dict with 'config' and 'state_dict', "
-                         f"as scripts/train.py saves)")
+                         f"as train/train.py saves)")
     cfg, sd = ckpt["config"], ckpt["state_dict"]
     if cfg.get("task") not in TASKS:
         raise QuantError(f"{where}: config.task {cfg.get('task')!r} is not one of {sorted(TASKS)}")
@@ -686,7 +686,7 @@ def check_precision(model, q, max_err=0.5, where=None):
                 f"|w| spans {small:.3g} .. {big:.3g}; at {scale} {what} keeps a relative error of {err:.2f} > "
                 f"{max_err} ({lost} of its {r.numel()} entries round to 0). Use "
                 f"{'-p' if is_emb else '--weight-bits (or -p)'} {need} or more, fine-tune at this precision "
-                f"(scripts/train.py -p), or raise --max-err")
+                f"(train/train.py -p), or raise --max-err")
     for hp, tab in q.tables.items():
         if max(tab) > MAX_EXP:
             raise QuantError(pre + f"{hp}exp: table entries reach {max(tab)}, beyond tc0c's 2^20")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # board.sh - builds a tc0c circuit for an FPGA board: the model compiled
 # with a register stage per threshold level, the UART board wrapper
-# (scripts/board_wrapper.py top, rtl/tc0c_board_core.v), synthesis with
+# (boards/board_wrapper.py top, rtl/tc0c_board_core.v), synthesis with
 # Yosys for the board's family, and for iCE40 boards place and route
 # (nextpnr-ice40, with the .pcf and the board clock as --freq) and the
 # bitstream (icepack).  Everything goes to build/board/BOARD/MODEL_nN/;
@@ -9,7 +9,7 @@
 # maximum frequency.  `make board BOARD=... MODEL=... N=...` runs it;
 # docs/boards.md describes the boards and the protocol.
 #
-# usage: scripts/board.sh BOARD MODEL N
+# usage: boards/board.sh BOARD MODEL N
 # environment: TC0C (default build/tc0c), PIPELINE (levels per register
 #   stage, default 1), SYNTH_TIMEOUT and PNR_TIMEOUT (seconds, default
 #   1200 and 900), FORCE=1 (synthesize even when the estimate says the
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.." || exit 2
 usage() {
   local names="" f
   for f in boards/*.mk; do names="$names $(basename "$f" .mk)"; done
-  echo "usage: scripts/board.sh BOARD MODEL N   (boards:$names)" >&2
+  echo "usage: boards/board.sh BOARD MODEL N   (boards:$names)" >&2
   exit 1
 }
 [ $# -eq 3 ] || usage
@@ -92,7 +92,7 @@ if [ $(( est * 2 )) -gt $(( B[CAPACITY] * 3 )) ] && [ "${FORCE:-0}" != 1 ]; then
 fi
 
 # 2. the board top
-if ! "$PY" scripts/board_wrapper.py top "$MODEL" "$circ" -o "$out/tc0c_board_top.v" --clk-hz "${B[CLK_HZ]}" \
+if ! "$PY" boards/board_wrapper.py top "$MODEL" "$circ" -o "$out/tc0c_board_top.v" --clk-hz "${B[CLK_HZ]}" \
      --baud "${B[BAUD]}" --leds "${B[LEDS]}" --led-invert "${B[LED_INVERT]}" --tie-high "${B[TIE_HIGH]:-}"; then
   exit 2
 fi
@@ -124,7 +124,7 @@ elif [ $rc -ne 0 ]; then
   exit 2
 fi
 say "synthesis: $((SECONDS - t0))s"
-"$PY" scripts/board_wrapper.py report "${B[FAMILY]}" "$out/stat.json" "${B[CAPACITY]}" | tee -a "$report"
+"$PY" boards/board_wrapper.py report "${B[FAMILY]}" "$out/stat.json" "${B[CAPACITY]}" | tee -a "$report"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 0 ] || exit "$rc"
 
@@ -152,12 +152,12 @@ if [ "${B[FLOW]}" = ice40 ]; then
   fi
   say "place and route: $((SECONDS - t0))s"
   icepack "$top.asc" "$top.bin" || { echo "board: icepack failed" >&2; exit 2; }
-  "$PY" scripts/board_wrapper.py report "${B[FAMILY]}" "$out/stat.json" "${B[CAPACITY]}" \
+  "$PY" boards/board_wrapper.py report "${B[FAMILY]}" "$out/stat.json" "${B[CAPACITY]}" \
     --nextpnr "$out/nextpnr.json" | grep -E "^(placed|fmax|TIMING)" | tee -a "$report"
   rc=${PIPESTATUS[0]}
   say "bitstream: $top.bin ($(wc -c <"$top.bin") bytes)"
   say "program:   ${B[PROGRAM]:-iceprog} $top.bin"
-  say "query:     scripts/tc0c_query.py /dev/ttyUSB1 STRING   (docs/boards.md)"
+  say "query:     boards/tc0c_query.py /dev/ttyUSB1 STRING   (docs/boards.md)"
   exit "$rc"
 fi
 
@@ -165,7 +165,7 @@ say "PLACE AND ROUTE NOT RUN: Debian 12 packages no place-and-route tool for ${B
 case ${B[FAMILY]} in
   xilinx)
     cat >"$out/vivado.tcl" <<EOF
-# Vivado batch script (vivado -mode batch -source $out/vivado.tcl), written by scripts/board.sh
+# Vivado batch script (vivado -mode batch -source $out/vivado.tcl), written by boards/board.sh
 read_verilog {$srcs}
 read_xdc ${B[CONSTRAINTS]}
 synth_design -top tc0c_board_top -part ${B[PART]}

@@ -2,8 +2,8 @@
 """Trains a tiny transformer on a formal-language task, quantizes it for
 tc0c and writes the checkpoint and the tc0c model.
 
-    /usr/bin/python3 scripts/train.py majority          # -> models/trained/majority.{pt,json}
-    /usr/bin/python3 scripts/train.py dyck1 -p 6 --seed 3
+    /usr/bin/python3 train/train.py majority          # -> models/trained/majority.{pt,json}
+    /usr/bin/python3 train/train.py dyck1 -p 6 --seed 3
 
 Three phases (docs/training.md):
  1. float training (Adam, BCE on the accept score) on strings of the
@@ -17,7 +17,7 @@ Three phases (docs/training.md):
     checkpoint exports exactly to the model that was fine-tuned.
 
 The checkpoint (.pt) holds the config, the float weights, the fine-tuned
-weights and the scales; scripts/quantize.py exports any of them again.
+weights and the scales; train/quantize.py exports any of them again.
 Needs Debian's python3-torch (CPU); run with /usr/bin/python3.
 """
 import argparse
@@ -226,7 +226,7 @@ def main(argv=None):
                  "cpu_seconds_float": round(c_float, 1), "cpu_seconds_total": round(c_total, 1),
                  "threads": a.threads, "steps": a.steps, "qat_steps": a.qat_steps,
                  "torch": torch.__version__,
-                 "command": " ".join(["/usr/bin/python3", "scripts/train.py"] + list(argv))},
+                 "command": " ".join(["/usr/bin/python3", "train/train.py"] + list(argv))},
     }
     pt = os.path.join(a.outdir, stem + ".pt")
     torch.save(ckpt, pt)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Simulates one compiled netlist against the reference model:
-#   scripts/sim.sh MODEL N [PIPELINE] [SIM] [GATES]
+#   sim/sim.sh MODEL N [PIPELINE] [SIM] [GATES]
 # PIPELINE: a register stage every K threshold levels (0: combinational,
 # the default); SIM: verilator (default) or icarus; GATES: thr (default),
 # cells or maj.  Compiles with $TC0C (build/tc0c) into
@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 if [ $# -lt 2 ]; then
-  echo "usage: scripts/sim.sh MODEL N [PIPELINE] [verilator|icarus] [thr|cells|maj]" >&2
+  echo "usage: sim/sim.sh MODEL N [PIPELINE] [verilator|icarus] [thr|cells|maj]" >&2
   exit 1
 fi
 MODEL=$1 N=$2 K=${3:-0} SIM=${4:-verilator} GATES=${5:-thr}

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Formal equivalence of tc0c netlists with Yosys 0.23 / ABC.
 
-usage: scripts/equiv.py MODEL N [--tc0c BIN] [--pairs GOLD:GATE,...]
+usage: synth/equiv.py MODEL N [--tc0c BIN] [--pairs GOLD:GATE,...]
                         [--method sat|abc|both] [--timeout S] [--out DIR]
-       scripts/equiv.py --gold FILE[:MODULE] --gate FILE[:MODULE]
+       synth/equiv.py --gold FILE[:MODULE] --gate FILE[:MODULE]
                         [--method sat|abc|both] [--timeout S] [--out DIR]
 
 Model mode compiles MODEL at N tokens in the styles it needs and proves

@@ -5,8 +5,8 @@ train-test`, not part of `make test`):
 - the exporter's errors: shapes that do not match the config, missing and
   unexpected tensors, NaN/Inf weights, a precision too small for a tensor's
   range, a file that is not a checkpoint -- each message names the tensor
-  and scripts/quantize.py exits with status 2;
-- exactness: the integer mirror of scripts/tinytf.py (what quantization-
+  and train/quantize.py exits with status 2;
+- exactness: the integer mirror of train/tinytf.py (what quantization-
   aware training optimizes) equals tc0c's reference evaluator (`tc0c run`)
   on random strings, for random untrained models with softmax and uniform,
   causal and non-causal heads, at several precisions, and for every
@@ -14,7 +14,7 @@ train-test`, not part of `make test`):
 - the committed models/trained/*.json are the exports of their checkpoints.
 
 Prints "train-test: N passed, N failed" last; exit status 1 on failure.
-usage: /usr/bin/python3 scripts/test_quantize.py [TC0C_BINARY]
+usage: /usr/bin/python3 train/test_quantize.py [TC0C_BINARY]
 """
 import glob
 import os
