@@ -6,7 +6,8 @@
 # cells or maj.  Compiles with $TC0C (build/tc0c) into
 # build/sim/<model>_n<N>_<gates>_k<K>/, writes reference vectors there
 # (exhaustive when |vocab|^N <= 4096, else 1000 random strings, seed
-# $SEED, default 1; VECTORS=K asks for K random strings instead), builds the harness (sim/tb.cpp or sim/tb_icarus.v),
+# $SEED, default 1; VECTORS=K asks for K random strings instead),
+# builds the harness (sim/tb.cpp or sim/tb_icarus.v),
 # runs it and prints one summary line.  Extra plusargs for the harness go
 # in $SIMARGS, e.g. SIMARGS=+vcd=build/sim/wave.vcd.  `make sim MODEL=...
 # N=... PIPELINE=... SIM=... GATES=...` runs it.  docs/simulation.md.
