@@ -3,7 +3,8 @@
 # (docs/cluster.md): munged, slurmctld and slurmd from Debian's slurm-wlm
 # and munge, with a generated slurm.conf (this machine's real CPUs and
 # memory, from `slurmd -C`), a freshly generated munge key, and every
-# state file, log, pid file and socket under build/cluster/.  The daemons
+# state file, log, pid file and socket under build/cluster/ (or
+# $TC0C_CLUSTER_DIR: several can run at once, each in its own namespace).  The daemons
 # run as root inside a private network namespace that has only the
 # loopback interface, so they talk over 127.0.0.1 and nothing outside the
 # machine can reach them; the Slurm commands reach them with
@@ -16,14 +17,20 @@
 #        scripts/cluster.sh exec CMD...   run a Slurm command against it
 # Must run as root (slurmd starts jobs as their user).  Exit 0 on success.
 set -u
-cd "$(dirname "$0")/.."
-D=$(pwd)/build/cluster
+cd "$(dirname "$0")/.." || exit 1
+D=$(realpath -m "${TC0C_CLUSTER_DIR:-build/cluster}")
 CONF=$D/etc/slurm.conf
 NODE=tc0c-node
 START_TIMEOUT=${CLUSTER_START_TIMEOUT:-60}
 
 die() { echo "cluster: $*" >&2; exit 1; }
-pid_of() { [ -f "$D/run/$1.pid" ] && cat "$D/run/$1.pid" 2>/dev/null; }
+# the pid a daemon recorded, if that process still is that daemon (sleep: the namespace holder)
+pid_of() {
+  local p want=$1
+  [ "$1" = netns ] && want="sleep"
+  p=$(cat "$D/run/$1.pid" 2>/dev/null) || return 0
+  [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "$want" ] && echo "$p"
+}
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 ns() { # run a command in the cluster's network namespace with its config
   local h
@@ -119,7 +126,7 @@ start() {
     exit 1
   fi
   printf '{"SLURM_CONF": "%s", "netns_pid": %s}\n' "$CONF" "$(pid_of netns)" >"$D/env.json"
-  echo "cluster: up in $((SECONDS - t0)) s: node $NODE idle; state and logs in build/cluster/"
+  echo "cluster: up in $((SECONDS - t0)) s: node $NODE idle; state and logs in $D/"
 }
 
 # stop: scontrol shutdown, then the pids we recorded (TERM, then KILL after 15 s)
@@ -157,7 +164,7 @@ stop() {
 
 status() {
   if running; then
-    echo "cluster: up (build/cluster/etc/slurm.conf)"
+    echo "cluster: up ($CONF)"
     ns sinfo
     ns squeue
   else

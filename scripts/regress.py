@@ -6,7 +6,7 @@ the verify / lut4-report matrix over models and n, and `tc0c verify
 usage: scripts/regress.py matrix [--models dyck1,parity] [--ns 4,8]
                                  [--kinds verify,lut4] [--no-ref] [--no-cache]
        scripts/regress.py shards MODEL N [--shards 8] [--per-shard 100000] [--seed 1]
-       (both: [--runner local|slurm] [-j N] [--sweep-dir DIR] [--tc0c BIN])
+       (both: [--runner local|slurm] [-j N] [--no-wait] [--sweep-dir DIR] [--tc0c BIN])
        scripts/regress.py verify-job MODEL N --result R.json [--random K --seed S]
        scripts/regress.py collect DIR
 
@@ -85,6 +85,7 @@ def common(ap, default_dir):
     ap.add_argument("-j", "--jobs", type=int)
     ap.add_argument("--sweep-dir", default=default_dir)
     ap.add_argument("--tc0c", default=str(ROOT / "build" / "tc0c"))
+    ap.add_argument("--no-wait", action="store_true", help="slurm: submit and return (re-run to collect)")
 
 
 def res_path(sdir, jid):
@@ -123,7 +124,7 @@ def matrix(argv):
                     inputs = [tc0c_in, "synth/scaling.py", "synth/report.py", "synth/flows/lut4.ys"]
                 jobs.append({"id": jid, "type": k, "cmd": cmd, "result": r, "inputs": [model_path(m)] + inputs})
     sweep.write_sweep(sdir, "matrix", jobs, [sweep.PY, "scripts/regress.py", "collect", str(sdir)], RESOURCES)
-    return sweep.run(sdir, a.runner, a.jobs)
+    return sweep.run(sdir, a.runner, a.jobs, wait=not a.no_wait)
 
 
 def shards(argv):
@@ -146,7 +147,7 @@ def shards(argv):
                              "--random", a.per_shard, "--seed", a.seed + i, "--tc0c", tc0c],
                      "inputs": [model_path(a.model), os.path.relpath(tc0c, ROOT), "scripts/regress.py"]})
     sweep.write_sweep(sdir, "shards", jobs, [sweep.PY, "scripts/regress.py", "collect", str(sdir)], RESOURCES)
-    return sweep.run(sdir, a.runner, a.jobs)
+    return sweep.run(sdir, a.runner, a.jobs, wait=not a.no_wait)
 
 
 def collect(argv):

@@ -24,7 +24,8 @@ one job array per job type (`sbatch --array`, one array task per job,
 --mem and --time from "resources") and the collector with
 `--dependency=afterok`, follows them with squeue, and reports failed jobs
 with their logs.  sbatch/squeue go to the private cluster
-(scripts/cluster.sh) while it is up and SLURM_CONF is not set, else to
+(scripts/cluster.sh; build/cluster or $TC0C_CLUSTER_DIR) while it is up
+and SLURM_CONF is not set, else to
 the cluster this machine is a login node of (SBATCH_PARTITION,
 SBATCH_ACCOUNT and SWEEP_SBATCH="more sbatch options" apply).
 Standard library only.
@@ -38,7 +39,8 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as wait_any
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,8 +189,9 @@ def exec_job(sdir, which):
 
 # ---- runners -----------------------------------------------------------------
 
-def failed_report(sdir, sw, idx):
-    """Prints one line per job of idx that is not done; returns their count."""
+def failed_report(sdir, sw, idx, sched_logs=None):
+    """Prints one line per job of idx that is not done; returns their count.
+    sched_logs: job index -> the scheduler's output file of its array task."""
     bad = 0
     for i in idx:
         job = sw["jobs"][i]
@@ -197,8 +200,9 @@ def failed_report(sdir, sw, idx):
         bad += 1
         st = read_status(sdir, job["id"])
         if st is None:
+            where = rel(sched_logs[i]) if sched_logs and i in sched_logs else rel(Path(sdir) / "slurm")
             say(f"sweep {sw['name']}: job {job['id']} FAILED: it never finished "
-                f"(no status; scheduler log in {rel(Path(sdir) / 'slurm')})")
+                f"(killed, or past its time limit); log: {where}")
         else:
             say(f"sweep {sw['name']}: job {job['id']} FAILED (exit {st['rc']}"
                 + (f", {st['note']}" if st.get("note") else "") + f"); log: {st['log']}")
@@ -207,19 +211,32 @@ def failed_report(sdir, sw, idx):
 
 def run_local(sdir, sw, todo, jobs_limit):
     n, total, done, failed = len(todo), len(sw["jobs"]), 0, 0
+    started = {}
+
+    def one(i):
+        started[i] = time.monotonic()
+        return subprocess.run([PY, str(ROOT / "scripts" / "sweep.py"), "exec", str(sdir), str(i)], cwd=ROOT)
+
     with ThreadPoolExecutor(max_workers=jobs_limit) as ex:
-        futs = {ex.submit(subprocess.run, [PY, str(ROOT / "scripts" / "sweep.py"), "exec", str(sdir), str(i)],
-                          cwd=ROOT): i for i in todo}
-        for f in as_completed(futs):
-            i = futs[f]
-            jid = sw["jobs"][i]["id"]
-            st = read_status(sdir, jid) or {}
-            ok = f.result().returncode == 0 and st.get("rc") == 0
-            done += 1
-            failed += 0 if ok else 1
-            say(f"sweep {sw['name']}: [{done}/{n}] {jid} {'ok' if ok else 'FAILED'}"
-                f" ({st.get('cpu_s', '?')} s CPU, {st.get('peak_mib', '?')} MiB)"
-                + (f" {failed} failed" if failed else "") + f"  [{total - n + done - failed}/{total} done]")
+        futs = {ex.submit(one, i): i for i in todo}
+        pending = set(futs)
+        while pending:
+            finished, pending = wait_any(pending, timeout=60, return_when=FIRST_COMPLETED)
+            if not finished:  # a heartbeat while long jobs run
+                now = time.monotonic()
+                say(f"sweep {sw['name']}: running " + ", ".join(
+                    f"{sw['jobs'][futs[f]]['id']} ({now - started[futs[f]]:.0f} s)" for f in pending
+                    if futs[f] in started and not f.done()))
+            for f in finished:
+                i = futs[f]
+                jid = sw["jobs"][i]["id"]
+                st = read_status(sdir, jid) or {}
+                ok = f.result().returncode == 0 and st.get("rc") == 0
+                done += 1
+                failed += 0 if ok else 1
+                say(f"sweep {sw['name']}: [{done}/{n}] {jid} {'ok' if ok else 'FAILED'}"
+                    f" ({st.get('cpu_s', '?')} s CPU, {st.get('peak_mib', '?')} MiB)"
+                    + (f" {failed} failed" if failed else "") + f"  [{total - n + done - failed}/{total} done]")
     return failed
 
 
@@ -228,7 +245,7 @@ def slurm_env():
     cluster while it is up and SLURM_CONF is not set, else as they are."""
     env = dict(os.environ)
     if "SLURM_CONF" not in env:
-        f = ROOT / "build" / "cluster" / "env.json"
+        f = Path(os.environ.get("TC0C_CLUSTER_DIR") or ROOT / "build" / "cluster", "env.json")
         try:
             c = json.loads(f.read_text())
             os.kill(int(c["netns_pid"]), 0)
@@ -264,7 +281,7 @@ def array_spec(idx, limit):
 def run_slurm(sdir, sw, todo, jobs_limit, wait):
     prefix, env = slurm_env()
     if prefix:
-        say(f"sweep {sw['name']}: using the private cluster (build/cluster/, scripts/cluster.sh)")
+        say(f"sweep {sw['name']}: using the private cluster of scripts/cluster.sh ({rel(Path(env['SLURM_CONF']).parent.parent)})")
     sl = Path(sdir) / "slurm"
     sl.mkdir(parents=True, exist_ok=True)
     task = sl / "task.sh"
@@ -273,10 +290,28 @@ def run_slurm(sdir, sw, todo, jobs_limit, wait):
                     f"{shlex.quote(str(sdir))} \"${{1:-$SLURM_ARRAY_TASK_ID}}\"\n")
     task.chmod(0o755)
     extra = shlex.split(os.environ.get("SWEEP_SBATCH", ""))
+    # tasks an earlier run (--no-wait, or interrupted) left queued or running
+    # are waited for, not submitted again; its collector is replaced
+    qf = sl / "queued.json"
+    queued = json.loads(qf.read_text()) if qf.exists() else {"tasks": {}, "collect": None}
+    active = set()
+    if queued["tasks"] or queued["collect"]:
+        arrays = sorted({t.split("_")[0] for t in queued["tasks"].values()})
+        q = slurm(prefix, env, ["squeue", "-h", "-r", "-j", ",".join(arrays + ([queued["collect"]] if queued["collect"]
+                                                                            else [])), "-o", "%i"], check=False)
+        active = set(q.split())
+        if queued["collect"] in active:
+            slurm(prefix, env, ["scancel", queued["collect"]], check=False)
+    inflight = {int(i): t for i, t in queued["tasks"].items() if t in active and int(i) in todo}
+    if inflight:
+        say(f"sweep {sw['name']}: {len(inflight)} jobs still queued or running from an earlier submission "
+            f"({', '.join(sorted({t.split('_')[0] for t in inflight.values()}))}): waiting for them")
+    todo_new = [i for i in todo if i not in inflight]
     groups = {}
-    for i in todo:
+    for i in todo_new:
         groups.setdefault(sw["jobs"][i]["type"], []).append(i)
-    ids = []
+    ids, sched_logs = sorted({t.split("_")[0] for t in inflight.values()}), {}
+    tasks = dict(inflight)
     for typ, idx in groups.items():
         r = dict(DEFAULT_RESOURCES)
         r.update(sw["resources"].get(typ, {}))
@@ -285,6 +320,9 @@ def run_slurm(sdir, sw, todo, jobs_limit, wait):
                 f"--time={r['time_min']}"] + extra + [str(task)]
         jid = slurm(prefix, env, args).split(";")[0]
         ids.append(jid)
+        for i in idx:
+            sched_logs[i] = sl / f"tc0c-{sw['name']}-{typ}-{jid}_{i}.out"
+            tasks[i] = f"{jid}_{i}"
         say(f"sweep {sw['name']}: submitted {len(idx)} {typ} jobs as array {jid} "
             f"(--array={array_spec(idx, jobs_limit)} --mem={r['mem_mib']}M --time={r['time_min']})")
     cid = None
@@ -294,19 +332,32 @@ def run_slurm(sdir, sw, todo, jobs_limit, wait):
         ctask.chmod(0o755)
         args = ["sbatch", "--parsable", f"--job-name=tc0c-{sw['name']}-collect", f"--chdir={ROOT}",
                 f"--output={sl}/%x-%j.out", "--cpus-per-task=1", "--mem=1024", "--time=30"]
-        if ids:
-            args += [f"--dependency=afterok:{':'.join(ids)}", "--kill-on-invalid-dep=yes"]
+        if tasks:
+            # on the array tasks of this sweep's jobs, not whole arrays: an
+            # earlier array may hold a failed task that was resubmitted
+            dep = ":".join([tasks[i] for i in sorted(tasks)] if inflight else ids)
+            args += [f"--dependency=afterok:{dep}", "--kill-on-invalid-dep=yes"]
         cid = slurm(prefix, env, args + extra + [str(ctask)]).split(";")[0]
         ids.append(cid)
         say(f"sweep {sw['name']}: collector {cid}" + (f" after {','.join(ids[:-1])} (afterok)" if len(ids) > 1 else ""))
+    qf.write_text(json.dumps({"tasks": {str(i): t for i, t in tasks.items()}, "collect": cid}) + "\n")
     if not wait:
         say(f"sweep {sw['name']}: not waiting; `scripts/sweep.py status {rel(sdir)}` shows progress")
         return 0, cid
-    last, t0 = None, time.monotonic()
+    last, t0, errors = None, time.monotonic(), 0
     try:
         while True:
-            q = slurm(prefix, env, ["squeue", "-h", "-r", "-j", ",".join(ids), "-o", "%i %T"], check=False)
-            rows = [ln.split() for ln in q.splitlines() if len(ln.split()) == 2]
+            p = subprocess.run(prefix + ["squeue", "-h", "-r", "-j", ",".join(ids), "-o", "%i %T"],
+                               capture_output=True, text=True, env=env, cwd=ROOT)
+            if p.returncode != 0:  # slurmctld busy or restarting: try again, for a while
+                errors += 1
+                if errors >= 20:
+                    raise SystemExit(f"sweep {sw['name']}: squeue keeps failing ({p.stderr.strip()}); the jobs "
+                                     f"({' '.join(ids)}) may still run: re-run the same command later")
+                time.sleep(3)
+                continue
+            errors = 0
+            rows = [ln.split() for ln in p.stdout.splitlines() if len(ln.split()) == 2]
             states = [st for i, st in rows if i != cid]
             done = sum(1 for i in todo if job_state(sdir, sw["jobs"][i]) == "done")
             line = (f"{done}/{len(todo)} done, {states.count('RUNNING')} running, "
@@ -317,11 +368,12 @@ def run_slurm(sdir, sw, todo, jobs_limit, wait):
                 last = line
             if not rows:
                 break
-            time.sleep(1 if time.monotonic() - t0 < 60 else 5)
+            el = time.monotonic() - t0
+            time.sleep(1 if el < 60 else 5 if el < 600 else 30)
     except KeyboardInterrupt:
         slurm(prefix, env, ["scancel"] + ids, check=False)
         raise SystemExit(f"sweep {sw['name']}: interrupted; cancelled {' '.join(ids)}")
-    return failed_report(sdir, sw, todo), cid
+    return failed_report(sdir, sw, todo, sched_logs), cid
 
 
 def run(sdir, runner="local", jobs_limit=None, force=False, wait=True):

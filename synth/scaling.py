@@ -292,10 +292,12 @@ def main():
     ap.add_argument("--md", default=str(ROOT / "docs" / "scaling.md"))
     ap.add_argument("--png", default=str(ROOT / "docs" / "scaling.png"))
     ap.add_argument("--no-ref", action="store_true")
+    ap.add_argument("--no-cache", action="store_true", help="run every Yosys flow again (build/report/cache unused)")
     ap.add_argument("--runner", default=os.environ.get("RUNNER") or "local", choices=["local", "slurm"],
                     help="where the jobs run (scripts/sweep.py, docs/cluster.md)")
     ap.add_argument("-j", "--jobs", type=int, help="jobs at a time (default: CPUs here; slurm: no throttle)")
     ap.add_argument("--sweep-dir", default=str(SWEEP_DIR))
+    ap.add_argument("--no-wait", action="store_true", help="slurm: submit and return (re-run to collect)")
     ap.add_argument("--quiet", action="store_true", help="accepted for compatibility; job output goes to logs")
     a = ap.parse_args()
     models = [m for m in a.models.split(",") if m]
@@ -308,8 +310,12 @@ def main():
                "--png", str(Path(a.png).resolve()), "--timeout", str(a.timeout), "--cmd", cmd]
     # a job runs up to three Yosys runs, each limited to `timeout` CPU s
     res = {JOB_TYPE: {"mem_mib": JOB_MEM_MIB, "time_min": max(10, (2 * 3 * a.timeout + 59) // 60)}}
-    sweep.write_sweep(sdir, "scaling", sweep_jobs(models, ns, tc0c, a.timeout, not a.no_ref, sdir), collect, res)
-    return sweep.run(sdir, a.runner, a.jobs)
+    jobs = sweep_jobs(models, ns, tc0c, a.timeout, not a.no_ref, sdir)
+    if a.no_cache:
+        for j in jobs:
+            j["cmd"].append("--no-cache")
+    sweep.write_sweep(sdir, "scaling", jobs, collect, res)
+    return sweep.run(sdir, a.runner, a.jobs, wait=not a.no_wait)
 
 
 if __name__ == "__main__":
