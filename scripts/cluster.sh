@@ -102,7 +102,7 @@ start() {
   # the namespace holder: a process whose network namespace has only lo
   unshare --net -- sleep infinity </dev/null >/dev/null 2>&1 &
   echo $! >"$D/run/netns.pid"
-  sleep 0.2
+  for _ in $(seq 50); do running && break; sleep 0.1; done  # until unshare has exec'd sleep
   running || die "cannot create a network namespace (unshare --net)"
   # 127.0.0.2 as well: getaddrinfo(AI_ADDRCONFIG), which the daemons use to
   # bind, finds no IPv4 at all when the only address is 127.0.0.1
