@@ -4,16 +4,22 @@ the verify / lut4-report matrix over models and n, and `tc0c verify
 --random` split into seeded shards for an n too large for one job.
 
 usage: scripts/regress.py matrix [--models dyck1,parity] [--ns 4,8]
-                                 [--kinds verify,lut4] [--no-ref] [--no-cache]
+                                 [--kinds verify,lut4,sim] [--no-ref] [--no-cache]
+                                 [--sims icarus,verilator] [--styles thr,cells,maj]
+                                 [--pipelines 0,2]
        scripts/regress.py shards MODEL N [--shards 8] [--per-shard 100000] [--seed 1]
        (both: [--runner local|slurm] [-j N] [--no-wait] [--sweep-dir DIR] [--tc0c BIN])
        scripts/regress.py verify-job MODEL N --result R.json [--random K --seed S]
+       scripts/regress.py sim-job MODEL N K SIM STYLE --result R.json
        scripts/regress.py collect DIR
 
 matrix: per model and n, a `verify` job (tc0c verify: every string up to
 2^20 of them, else 100,000 seeded random ones) and a `lut4` job
 (synth/scaling.py job --flows lut4: compiler figures and the lut4 flow of
-synth/report.py); the collector writes DIR/summary.md.  shards: job i runs
+synth/report.py) and, with the kind `sim`, a simulation job per
+simulator, gate style and pipeline setting (sim/sim.sh: the netlist
+against the reference's vectors in Icarus or Verilator); the collector
+writes DIR/summary.md.  shards: job i runs
 `tc0c verify MODEL -n N --random K --seed SEED+i`; the collector adds the
 strings up.  A job that fails (tc0c exits non-zero: invalid model, circuit
 and reference disagree) fails the sweep; its log is named.  Models are
@@ -35,7 +41,10 @@ import sweep  # noqa: E402
 VERIFY_RE = re.compile(r"^(\S+) n=(\d+): circuit = reference on (\d+) (\(all\)|random) strings "
                        r"\((\d+) gates, depth (\d+)\)$")
 # per-job requests on a cluster, from the local measurements in docs/cluster.md
-RESOURCES = {"verify": {"mem_mib": 512, "time_min": 30}, "lut4": {"mem_mib": 2048, "time_min": 30}}
+RESOURCES = {"verify": {"mem_mib": 512, "time_min": 30}, "lut4": {"mem_mib": 2048, "time_min": 30},
+             "sim": {"mem_mib": 2048, "time_min": 30}}
+SIM_RE = re.compile(r"^sim: (\S+) n=(\d+) (\S+) (.*) \((\d+) gates\), (\S+): (PASS|FAIL)\b.*?"
+                    r"(\d+) vectors checked, (\d+) mismatches")
 
 
 def model_path(m):
@@ -80,6 +89,35 @@ def verify_job(argv):
     return 0
 
 
+def sim_job(argv):
+    """one sim/sim.sh run; its summary line (without the times) as JSON"""
+    ap = argparse.ArgumentParser(prog="scripts/regress.py sim-job", description=sim_job.__doc__)
+    ap.add_argument("model")
+    ap.add_argument("n", type=int)
+    ap.add_argument("pipeline", type=int)
+    ap.add_argument("sim", choices=["icarus", "verilator"])
+    ap.add_argument("style", choices=["thr", "cells", "maj"])
+    ap.add_argument("--result", required=True)
+    ap.add_argument("--tc0c", default=str(ROOT / "build" / "tc0c"))
+    a = ap.parse_args(argv)
+    cmd = ["sim/sim.sh", model_path(a.model), str(a.n), str(a.pipeline), a.sim, a.style]
+    print("$ TC0C=" + a.tc0c + " " + " ".join(cmd), flush=True)
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, TC0C=a.tc0c))
+    sys.stdout.write(p.stdout)
+    sys.stderr.write(p.stderr)
+    m = [SIM_RE.match(ln) for ln in p.stdout.splitlines()]
+    m = [x for x in m if x]
+    if p.returncode != 0 or len(m) != 1 or m[0].group(7) != "PASS":
+        print(f"regress: sim/sim.sh exited {p.returncode}" + ("" if m else " without a summary line"), file=sys.stderr)
+        return p.returncode or 1
+    g = m[0].groups()
+    res = {"model": a.model, "n": a.n, "style": a.style, "pipeline": a.pipeline, "timing": g[3], "gates": int(g[4]),
+           "sim": a.sim, "vectors": int(g[7]), "mismatches": int(g[8]), "passed": True}
+    Path(a.result).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.result).write_text(json.dumps(res, indent=1) + "\n")
+    return 0
+
+
 def common(ap, default_dir):
     ap.add_argument("--runner", default=os.environ.get("RUNNER") or "local", choices=["local", "slurm"])
     ap.add_argument("-j", "--jobs", type=int)
@@ -99,6 +137,9 @@ def matrix(argv):
     ap.add_argument("--kinds", default="verify,lut4")
     ap.add_argument("--no-ref", action="store_true", help="lut4 jobs: threshold netlist only")
     ap.add_argument("--no-cache", action="store_true", help="lut4 jobs: run Yosys even when cached")
+    ap.add_argument("--sims", default="icarus", help="sim jobs: icarus, verilator")
+    ap.add_argument("--styles", default="thr", help="sim jobs: gate styles thr, cells, maj")
+    ap.add_argument("--pipelines", default="0", help="sim jobs: pipeline settings K")
     common(ap, str(ROOT / "build" / "sweeps" / "matrix"))
     a = ap.parse_args(argv)
     sdir = Path(a.sweep_dir).resolve()
@@ -112,6 +153,18 @@ def matrix(argv):
     for m in filter(None, a.models.split(",")):
         for n in [int(x) for x in a.ns.split(",") if x]:
             for k in kinds:
+                if k == "sim":
+                    for sim in filter(None, a.sims.split(",")):
+                        for st in filter(None, a.styles.split(",")):
+                            for kp in [int(x) for x in a.pipelines.split(",") if x]:
+                                jid = f"sim_{sim}_{st}_k{kp}_{model_tag(m)}_n{n}"
+                                r = res_path(sdir, jid)
+                                jobs.append({"id": jid, "type": "sim", "result": r,
+                                             "cmd": [sweep.PY, "scripts/regress.py", "sim-job", m, n, kp, sim, st,
+                                                     "--result", r, "--tc0c", tc0c],
+                                             "inputs": [model_path(m), tc0c_in, "scripts/regress.py", "sim/sim.sh",
+                                                        "sim/lib.sh", "sim/tb.cpp", "sim/tb_icarus.v"]})
+                    continue
                 jid = f"{k}_{model_tag(m)}_n{n}"
                 r = res_path(sdir, jid)
                 if k == "verify":
@@ -161,6 +214,9 @@ def collect(argv):
         r = json.loads((ROOT / j["result"]).read_text())
         if "error" in r:
             what = f"refused: {r['error']}"
+        elif j["type"] == "sim":
+            what = (f"{r['sim']}, {r['style']} gates, {r['timing']}: {r['vectors']:,} vectors, "
+                    f"{r['mismatches']} mismatches ({r['gates']} gates)")
         elif j["type"] == "verify":
             what = f"verified on {r['strings']:,} {'(all)' if r['mode'] == 'exhaustive' else 'random'} strings" \
                 + (f" (seed {r['seed']})" if r["seed"] is not None else "") + f"; {r['gates']} gates, depth {r['depth']}"
@@ -187,7 +243,7 @@ def collect(argv):
 
 
 def main():
-    cmds = {"matrix": matrix, "shards": shards, "verify-job": verify_job, "collect": collect}
+    cmds = {"matrix": matrix, "shards": shards, "verify-job": verify_job, "sim-job": sim_job, "collect": collect}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 0 if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help") else 1

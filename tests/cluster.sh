@@ -2,8 +2,9 @@
 # Sweeps on a private Slurm cluster (docs/cluster.md): starts it
 # (scripts/cluster.sh), runs the same sweeps with RUNNER=slurm and
 # RUNNER=local and compares their results byte for byte (the verify /
-# lut4 matrix, 2 models x 2 n x {verify, lut4}; verify split into seeded
-# shards; the scaling study's table), checks that a failed job is
+# lut4 matrix, 2 models x 2 n x {verify, lut4}; Icarus simulations;
+# verify split into seeded shards; the scaling study's table), checks
+# that a failed job is
 # reported (non-zero exit, its log named) and that a re-run resubmits
 # only what is missing, then stops the cluster and checks that no daemon
 # is left running.  Needs root, slurm-wlm and munge (make deps).
@@ -125,6 +126,18 @@ rc=$?
 CHECK="re-run with nothing missing: rc=$rc $(cat "$W/rerun2.out")"
 check eval '[ $rc -eq 0 ] && ! grep -q "jobs as array" "$W/rerun2.out" && grep -q "4 jobs, 4 done, 0 to run" "$W/rerun2.out"'
 
+if [ $reduced = 0 ]; then
+  # simulation jobs (Icarus) through both runners
+  SMX=(scripts/regress.py matrix --models parity,dyck1 --ns 4 --kinds sim --sims icarus --styles thr,cells --tc0c "$T")
+  $PY "${SMX[@]}" --runner slurm --sweep-dir "$W/sim-slurm" >"$W/sim-slurm.out" 2>&1
+  r1=$?
+  $PY "${SMX[@]}" --runner local --sweep-dir "$W/sim-local" >"$W/sim-local.out" 2>&1
+  r2=$?
+  CHECK="sim matrix: rc $r1/$r2 $(tail -n 3 "$W/sim-slurm.out" "$W/sim-local.out")"; check eval '[ $r1 -eq 0 ] && [ $r2 -eq 0 ]'
+  CHECK="sim matrix: slurm and local results differ"; check same_results "$W/sim-slurm" "$W/sim-local" 4
+  CHECK="sim matrix: summary"; check grep -q 'icarus, cells gates, combinational: 16 vectors, 0 mismatches' "$W/sim-local/summary.md"
+fi
+
 # 4. submit and return (--no-wait), then the same command again: the
 # queued tasks are waited for, not submitted twice
 NX=(scripts/regress.py matrix --models parity --ns 5,6 --kinds verify --tc0c "$T" --runner slurm --sweep-dir "$W/nowait")
@@ -144,7 +157,7 @@ if [ $reduced = 0 ]; then
   r1=$?
   $PY "${SX[@]}" --runner local --sweep-dir "$W/sh-local" >"$W/sh-local.out" 2>&1
   r2=$?
-  CHECK="shards: rc $r1/$r2 $(tail -n 3 "$W/sh-slurm.out" "$W/sh-local.out")"; check [ $r1 -eq 0 ] && [ $r2 -eq 0 ]
+  CHECK="shards: rc $r1/$r2 $(tail -n 3 "$W/sh-slurm.out" "$W/sh-local.out")"; check eval '[ $r1 -eq 0 ] && [ $r2 -eq 0 ]'
   CHECK="shards: slurm and local results differ"; check same_results "$W/sh-slurm" "$W/sh-local" 4
   CHECK="shards: total line"; check grep -q 'dyck1 n=40: circuit = reference on 12,000 random strings in 4 jobs' "$W/sh-local/summary.md"
   # 6. the scaling study through both runners: the same table
@@ -153,7 +166,7 @@ if [ $reduced = 0 ]; then
   r1=$?
   $PY "${SC[@]}" --runner local --sweep-dir "$W/sc-local" --md "$W/local.md" >"$W/sc-local.out" 2>&1
   r2=$?
-  CHECK="scaling: rc $r1/$r2 $(tail -n 3 "$W/sc-slurm.out" "$W/sc-local.out")"; check [ $r1 -eq 0 ] && [ $r2 -eq 0 ]
+  CHECK="scaling: rc $r1/$r2 $(tail -n 3 "$W/sc-slurm.out" "$W/sc-local.out")"; check eval '[ $r1 -eq 0 ] && [ $r2 -eq 0 ]'
   CHECK="scaling: slurm and local tables differ"
   check eval 'cmp -s "$W/slurm.md" "$W/local.md" && grep -q "| parity | 8 | 9 | 72 | 2 / 2 | 3 | 2 |" "$W/local.md"'
 fi
