@@ -111,11 +111,17 @@ sim: build/tc0c
 # MODEL=... N=...`: formal equivalence proofs (Yosys SAT; EQUIV_FLAGS=
 # --method both adds ABC).  Every Yosys run has a timeout; figures skipped
 # for size or timed out are said in the output.
+# Sweeps (make scaling) run as a list of jobs (scripts/sweep.py,
+# docs/cluster.md): RUNNER=local runs JOBS at a time here (default: one per
+# CPU), RUNNER=slurm submits a Slurm job array (a real cluster, or the
+# private one of scripts/cluster.sh start).
+RUNNER ?= local
+JOBS   ?=
 .PHONY: report scaling equiv
 report: build/tc0c
 	$(PYTHON) synth/report.py $(MODEL) $(N) $(REPORT_FLAGS)
 scaling: build/tc0c
-	$(PYTHON) synth/scaling.py $(SCALING_FLAGS)
+	$(PYTHON) synth/scaling.py --runner $(RUNNER) $(if $(JOBS),-j $(JOBS)) $(SCALING_FLAGS)
 equiv: build/tc0c
 	$(PYTHON) synth/equiv.py $(MODEL) $(N) $(EQUIV_FLAGS)
 

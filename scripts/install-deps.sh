@@ -6,7 +6,8 @@ set -euo pipefail
 
 PACKAGES=(build-essential pkg-config libcjson-dev yosys verilator iverilog
           nextpnr-ice40 fpga-icestorm cppcheck clang-tidy clang-format
-          python3 python3-matplotlib)
+          python3 python3-matplotlib
+          slurm-wlm munge)  # slurm-wlm, munge: the private cluster (scripts/cluster.sh)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
