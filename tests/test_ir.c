@@ -40,20 +40,20 @@ static GateId thr_of(Circuit *c, int64_t k, int n, const GateId *g, const int64_
     thr_of(c, k, (int)(sizeof((GateId[]){__VA_ARGS__}) / sizeof(GateId)), (GateId[]){__VA_ARGS__}, W_, t)
 
 /* Every gate's value on one input assignment (bit i of x: input i). */
-static void eval_all(const Circuit *c, uint64_t x, uint8_t *v) {
+static void eval_all(const Circuit *c, uint64_t x, int64_t *v) {
     v[GATE_CONST0] = 0;
     v[GATE_CONST1] = 1;
     for (int i = 0; i < c->n_inputs; i++) v[2 + i] = (x >> (i % 64)) & 1;
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Term *t = ir_terms(c, g);
         int64_t s = 0;
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++) s += v[t[k].src] ? t[k].w : 0;
-        v[g] = s >= c->gates[g].thr;
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++) s += v[t[k].src] * t[k].w;
+        v[g] = c->gates[g].kind == G_SUM ? s : s >= c->gates[g].thr; /* a sum node's value is its sum */
     }
 }
 
 static int gate_value(const Circuit *c, GateId g, uint64_t x) {
-    uint8_t *v = xcalloc((size_t)c->n_gates, 1);
+    int64_t *v = xcalloc((size_t)c->n_gates, sizeof *v);
     eval_all(c, x, v);
     int r = v[g];
     free(v);
@@ -318,12 +318,15 @@ static void test_normal_form_random(void) {
                     w = r;
                 }
                 gcd = a;
-                if (tm[k].w < 0) mn += tm[k].w;
-                else mx += tm[k].w;
+                const Gate *S = &c->gates[tm[k].src]; /* a gate [0, 1] or a sum node */
+                mn += tm[k].w < 0 ? tm[k].w * S->hi : tm[k].w * S->lo;
+                mx += tm[k].w < 0 ? tm[k].w * S->lo : tm[k].w * S->hi;
                 if (k && tm[k - 1].src >= tm[k].src) sorted = false;
                 if (tm[k].w == 0 || tm[k].src < 2) sorted = false;
             }
-            CHECK(gcd == 1 && sorted && G->thr > mn && G->thr <= mx && !(G->n_in == 1 && tm[0].w == 1 && G->thr == 1),
+            bool one_gate = G->n_in == 1 && tm[0].w == 1 && G->thr == 1 && !ir_is_sum(c, tm[0].src);
+            CHECK(gcd == 1 && sorted && G->thr > mn && G->thr <= mx && !one_gate &&
+                      G->n_in < IR_SUM_MIN_TERMS,
                   "round %d: gate not in normal form", round);
         }
         for (uint64_t v = 0; v < (1u << n_in); v++) {
@@ -383,11 +386,16 @@ static Circuit *random_circuit(int n_inputs, int n_gates, int n_outputs) {
         for (int k = 0; k < n; k++)
             form_add_term(&f, 2 + (GateId)rnd(c->n_gates - 2), (rnd(2) ? 1 : -1) * (1 + rnd(3)));
         int64_t lo, hi;
-        form_bounds(&f, &lo, &hi);
+        ir_form_bounds(c, &f, &lo, &hi); /* sources may be sum nodes */
         ir_thr(c, &f, lo + 1 + rnd(hi - lo > 0 ? hi - lo : 1));
         form_free(&f);
     }
-    for (int k = 0; k < n_outputs; k++) ir_add_output(c, (GateId)rnd(c->n_gates));
+    for (int k = 0; k < n_outputs; k++) {
+        GateId g;
+        do g = (GateId)rnd(c->n_gates);
+        while (ir_is_sum(c, g)); /* outputs are 0/1 gates */
+        ir_add_output(c, g);
+    }
     return c;
 }
 
@@ -399,11 +407,12 @@ static void test_sweep(void) {
         int n_out = c->n_outputs;
         enum { SAMPLES = 64 };
         uint64_t xs[SAMPLES];
-        uint8_t *before = xmalloc((size_t)SAMPLES * (size_t)n_out), *v = xmalloc((size_t)c->n_gates);
+        uint8_t *before = xmalloc((size_t)SAMPLES * (size_t)n_out);
+        int64_t *v = xmalloc(sizeof *v * (size_t)c->n_gates);
         for (int s = 0; s < SAMPLES; s++) {
             xs[s] = rnd64();
             eval_all(c, xs[s], v);
-            for (int k = 0; k < n_out; k++) before[s * n_out + k] = v[c->outputs[k]];
+            for (int k = 0; k < n_out; k++) before[s * n_out + k] = (uint8_t)v[c->outputs[k]];
         }
         /* which gates are live, by hand */
         uint8_t *live = xcalloc((size_t)c->n_gates, 1);
@@ -427,7 +436,7 @@ static void test_sweep(void) {
         for (GateId g = 2 + n_inputs; g < c->n_gates; g++) dead += !used[g];
         CHECK(dead == 0, "round %d: %d dead gates left", round, dead);
         /* the same function */
-        v = xrealloc(v, (size_t)c->n_gates);
+        v = xrealloc(v, sizeof *v * (size_t)c->n_gates);
         int diff = 0;
         for (int s = 0; s < SAMPLES; s++) {
             eval_all(c, xs[s], v);
@@ -436,13 +445,15 @@ static void test_sweep(void) {
         CHECK(diff == 0, "round %d: %d output values changed by the sweep", round, diff);
         /* the groups are renumbered densely; hashing finds the gates */
         uint8_t *seen = xcalloc((size_t)c->n_groups + 1, 1);
-        for (GateId g = 2 + n_inputs; g < c->n_gates; g++) seen[c->gates[g].group] = 1;
+        for (GateId g = 2 + n_inputs; g < c->n_gates; g++)
+            if (!ir_is_sum(c, g)) seen[c->gates[g].group] = 1;
         int n_seen = 0;
         for (int32_t k = 0; k < c->n_groups; k++) n_seen += seen[k];
         CHECK(n_seen == c->n_groups, "round %d: %d of %d groups used", round, n_seen, c->n_groups);
         int32_t n_gates = c->n_gates;
         CHECK(copies(c) == 0, "round %d: %d copies of existing gates", round, copies(c));
         for (GateId g = 2 + n_inputs; g < n_gates; g++) {
+            if (ir_is_sum(c, g)) continue;
             Form f;
             form_init(&f, 0);
             for (uint32_t k = 0; k < c->gates[g].n_in; k++)
@@ -657,14 +668,16 @@ static void test_majority(void) {
             continue;
         }
         int64_t total = n_lits + n_one + n_zero, sum_w = 0;
-        const Term *t = ir_terms(c, g);
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++) sum_w += t[k].w < 0 ? -t[k].w : t[k].w;
+        Term *t; /* the gate's terms over 0/1 gates (its sum node expanded) */
+        uint32_t nt;
+        CHECK(ir_flatten(c, g, 1000, &t, &nt), "round %d: ir_flatten refused", round);
+        for (uint32_t k = 0; k < nt; k++) sum_w += t[k].w < 0 ? -t[k].w : t[k].w;
         CHECK(total % 2 == 1 && n_one >= 0 && n_zero >= 0 && (n_one == 0 || n_zero == 0), "round %d: %lld inputs",
               round, (long long)total);
         CHECK(n_lits == sum_w, "round %d: %lld literals for sum |w| = %lld", round, (long long)n_lits,
               (long long)sum_w);
         /* each term appears |w| times, complemented iff w < 0 */
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
+        for (uint32_t k = 0; k < nt; k++) {
             int64_t cnt = 0;
             for (int64_t j = 0; j < n_lits; j++) cnt += lits[j].src == t[k].src && lits[j].neg == (t[k].w < 0);
             CHECK(cnt == (t[k].w < 0 ? -t[k].w : t[k].w), "round %d: term %u appears %lld times", round, k,
@@ -684,6 +697,7 @@ static void test_majority(void) {
               (long long)total, (long long)(total - 1));
         free(l2);
         free(lits);
+        free(t);
         checked++;
         ir_free(c);
     }
