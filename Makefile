@@ -65,6 +65,13 @@ test: build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS)
 bench: build/tc0c
 	@bench/run.sh
 
+# Rewrites tests/baselines.json (gates, wires, edges, depth of every model in
+# models/ and models/typical/ at n = 8 and 16) after a deliberate change;
+# make test fails when depth grows or a size grows by more than 5%.
+.PHONY: baselines
+baselines: build/tc0c
+	$(PYTHON) scripts/baselines.py --write
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr --suppress=missingIncludeSystem compiler tests

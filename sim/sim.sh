@@ -6,7 +6,8 @@
 # cells or maj.  Compiles with $TC0C (build/tc0c) into
 # build/sim/<model>_n<N>_<gates>_k<K>/, writes reference vectors there
 # (exhaustive when |vocab|^N <= 4096, else 1000 random strings, seed
-# $SEED, default 1), builds the harness (sim/tb.cpp or sim/tb_icarus.v),
+# $SEED, default 1; VECTORS=K asks for K random strings instead),
+# builds the harness (sim/tb.cpp or sim/tb_icarus.v),
 # runs it and prints one summary line.  Extra plusargs for the harness go
 # in $SIMARGS, e.g. SIMARGS=+vcd=build/sim/wave.vcd.  `make sim MODEL=...
 # N=... PIPELINE=... SIM=... GATES=...` runs it.  docs/simulation.md.
@@ -17,7 +18,7 @@ if [ $# -lt 2 ]; then
   exit 1
 fi
 MODEL=$1 N=$2 K=${3:-0} SIM=${4:-verilator} GATES=${5:-thr}
-SEED=${SEED:-1} SIMARGS=${SIMARGS:-}
+SEED=${SEED:-1} SIMARGS=${SIMARGS:-} VECTORS=${VECTORS:-auto}
 case $SIM in verilator | icarus) ;; *) echo "sim: SIM must be verilator or icarus, not '$SIM'" >&2; exit 1 ;; esac
 case $GATES in thr | cells | maj) ;; *) echo "sim: GATES must be thr, cells or maj, not '$GATES'" >&2; exit 1 ;; esac
 # shellcheck source=sim/lib.sh
@@ -29,7 +30,7 @@ command -v "$SIM" >/dev/null || [ "$SIM" = icarus ] || { echo "sim: $SIM is not 
 name=$(basename "$MODEL" .json)
 dir=build/sim/${name}_n${N}_${GATES}_k${K}
 sim_prepare "$MODEL" "$N" "$K" "$GATES" "$dir" || exit 1
-SIM_LOG=$dir/vectors.log sim_vectors "$MODEL" "$N" "$dir/vectors.txt" auto "$SEED" || {
+SIM_LOG=$dir/vectors.log sim_vectors "$MODEL" "$N" "$dir/vectors.txt" "$VECTORS" "$SEED" || {
   echo "sim: $TC0C vectors failed" >&2; exit 1; }
 # TOP, LATENCY, GATES, NI, NO, NGATES
 # shellcheck disable=SC1091

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Compile figures of the typical models (models/typical/) and the example
+models (models/*.json) at n = 8, 16, 32 and 64: gates, wires, edges,
+threshold depth, the deepest layer, the size estimate over what was built,
+compile seconds and peak RSS (`tc0c compile`, timed with /usr/bin/time),
+and for the largest run the throughput (wires per second, peak bytes per
+wire) beside the issue-13 targets (10^6 wires/s, 200 bytes/wire).
+
+A run the size guard refuses (exit 4) is reported as refused, with the
+time it took to refuse; any other failure makes the benchmark fail.
+Output: "name: value unit" lines (bench/run.sh collects them).
+
+usage: python3 bench/bench_typical.py [--tc0c BIN] [--ns 8,16,32,64] [MODEL...]
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def layer_depths(st):
+    """Threshold levels each layer adds: last level of layer i minus that of
+    layer i - 1 (layer 0 counts from level 0, embedding gates included)."""
+    rows = [r for r in st.get("by_layer", []) if isinstance(r.get("layer"), int)]
+    rows.sort(key=lambda r: r["layer"])
+    prev, out = 0, []
+    for r in rows:
+        if r.get("gates", 0) == 0:
+            out.append(0)
+            continue
+        out.append(r["last_level"] - prev)
+        prev = r["last_level"]
+    return out
+
+
+def run(tc0c, model, n, tmp):
+    tfile = os.path.join(tmp, "time")
+    cmd = ["/usr/bin/time", "-f", "%e %M", "-o", tfile, tc0c, "compile", model, "-n", str(n), "-o", tmp, "--quiet"]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    with open(tfile) as f:
+        secs, kb = f.read().split()[-2:]
+    res = {"rc": r.returncode, "seconds": float(secs), "peak_bytes": int(kb) * 1024, "stderr": r.stderr.strip()}
+    stats = glob.glob(os.path.join(tmp, f"*_n{n}.stats.json"))
+    if r.returncode == 0 and len(stats) == 1:
+        with open(stats[0]) as f:
+            res["stats"] = json.load(f)
+    for p in glob.glob(os.path.join(tmp, "*")):
+        os.remove(p)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tc0c", default=os.path.join(ROOT, "build", "tc0c"))
+    ap.add_argument("--ns", default="8,16,32,64")
+    ap.add_argument("models", nargs="*")
+    a = ap.parse_args()
+    tc0c = os.path.abspath(a.tc0c)
+    models = a.models or sorted(glob.glob(os.path.join(ROOT, "models/typical/*.json"))) + \
+        sorted(glob.glob(os.path.join(ROOT, "models/*.json")))
+    ns = [int(x) for x in a.ns.split(",")]
+    status, largest = 0, None
+    with tempfile.TemporaryDirectory() as tmp:
+        for m in models:
+            rel = os.path.relpath(m, ROOT)
+            tag = rel.removeprefix("models/").removesuffix(".json").replace("/", "_")
+            for n in ns:
+                r = run(tc0c, m, n, tmp)
+                pre = f"typical.{tag}.n{n}"
+                print(f"{pre}.seconds: {r['seconds']:.2f} s")
+                print(f"{pre}.peak_rss: {r['peak_bytes'] / 2**20:.1f} MiB")
+                if r["rc"] == 4:
+                    print(f"{pre}.refused: 1 flag")
+                    print(f"  {rel} n={n}: refused by the size guard: {r['stderr'].splitlines()[-1]}",
+                          file=sys.stderr)
+                    continue
+                if r["rc"] != 0 or "stats" not in r:
+                    print(f"  {rel} n={n}: FAILED (exit {r['rc']}): {r['stderr'][-400:]}", file=sys.stderr)
+                    status = 1
+                    continue
+                st = r["stats"]
+                wires = st.get("wires", st["edges"])
+                est = st.get("estimate_wires", st.get("estimate"))
+                built = wires if "estimate_wires" in st else st["gates"]
+                print(f"{pre}.gates: {st['gates']} gates")
+                print(f"{pre}.wires: {wires} wires")
+                print(f"{pre}.edges: {st['edges']} edges")
+                print(f"{pre}.depth: {st['depth']} levels")
+                print(f"{pre}.max_layer_depth: {max(layer_depths(st), default=0)} levels")
+                if est is not None and built:
+                    print(f"{pre}.estimate_over_built: {est / built:.2f} ratio")
+                if largest is None or wires > largest[0]:
+                    largest = (wires, r["seconds"], r["peak_bytes"], f"{tag}.n{n}")
+    if largest:
+        wires, secs, peak, name = largest
+        secs = max(secs, 0.01)
+        print(f"  largest run: {name}", file=sys.stderr)
+        print(f"typical.largest.wires_per_s: {wires / secs:.0f} wires/s")
+        print(f"typical.largest.peak_bytes_per_wire: {peak / max(wires, 1):.0f} bytes/wire")
+        print(f"typical.largest.speed_vs_target: {wires / secs / 1e6:.3f} ratio")
+        print(f"typical.largest.memory_vs_target: {peak / max(wires, 1) / 200:.2f} ratio")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
