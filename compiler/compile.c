@@ -395,8 +395,9 @@ static void output(Ctx *C, Compiled *cm) {
 
 bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
     memset(out, 0, sizeof *out);
-    const char *driver = NULL;
-    out->estimate = compile_estimate(m, o->n, &driver);
+    compile_estimate_full(m, o->n, &out->est);
+    out->estimate = out->est.gates;
+    const char *driver = out->est.driver;
     if (o->max_gates && out->estimate > o->max_gates) {
         fprintf(stderr,
                 "tc0c: %s at n=%d: estimated %lld gates exceeds --max-gates %lld; the largest part is %s.\n"
@@ -404,10 +405,21 @@ bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
                 m->name, o->n, (long long)out->estimate, (long long)o->max_gates, driver);
         return false;
     }
+    if (o->max_mem && out->est.bytes > o->max_mem) {
+        fprintf(stderr,
+                "tc0c: %s (%s) at n=%d: estimated %lld wires, %lld MiB, exceeds --max-mem %lld MiB; the largest part "
+                "is %s.\n"
+                "      Lower n, p or that part's width, or raise --max-mem.\n",
+                m->name, m->path ? m->path : "?", o->n, (long long)out->est.wires, (long long)(out->est.bytes >> 20),
+                (long long)(o->max_mem >> 20), driver);
+        return false;
+    }
     int bits = model_token_bits(m);
     Ctx C = {.m = m, .n = o->n, .N = o->n + m->has_bos, .quiet = o->quiet};
     C.c = ir_new(o->n * bits);
     C.c->max_gates = o->max_gates ? o->max_gates + 2 + o->n * bits : 0;
+    C.c->max_mem = o->max_mem;
+    C.c->what = m->path;
     C.X = xcalloc((size_t)C.N * (size_t)m->d_model, sizeof *C.X);
     embed(&C);
     for (int l = 0; l < m->n_layers; l++) {

@@ -203,8 +203,13 @@ static uint64_t hash_terms(const Term *t, uint32_t n) {
 /* A sum node is hashed as a gate with this threshold (never a real one). */
 #define SUM_THR INT64_MIN
 
+/* Mixed to the low bits (the table index): thresholds are often
+ * multiples of 2^s, which a plain product would leave in a few slots. */
 static uint64_t hash_gate(uint64_t terms_hash, int64_t thr) {
-    return (terms_hash ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+    uint64_t h = (terms_hash ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 /* Field by field: a Term has padding bytes that memcmp would compare. */
@@ -436,9 +441,11 @@ static const Term *normalize_terms(Circuit *c, const Term *t, uint32_t n, int64_
     return c->scratch;
 }
 
-void ir_form_share(Circuit *c, Form *f) {
+void ir_form_share(Circuit *c, Form *f) { ir_form_share_min(c, f, IR_SUM_MIN_TERMS); }
+
+void ir_form_share_min(Circuit *c, Form *f, int min_terms) {
     ir_form_prepare(c, f);
-    if (f->n < IR_SUM_MIN_TERMS) return;
+    if (f->n < min_terms || f->n < 2) return;
     int64_t g;
     const Term *t = normalize_terms(c, f->t, (uint32_t)f->n, &g);
     GateId s = sum_node(c, t, (uint32_t)f->n);

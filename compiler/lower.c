@@ -131,7 +131,7 @@ Val val_lin(const Val *x, int64_t a, const Val *y, int64_t b, int64_t c) {
 void val_thermo(Circuit *c, Val *x) {
     if (x->thermo || x->hi == x->lo) return;
     int64_t n = x->hi - x->lo;
-    ir_form_prepare(c, &x->form);
+    ir_form_share_min(c, &x->form, n > 2 ? 2 : IR_SUM_MIN_TERMS); /* n gates compare it */
     x->thermo = xmalloc(sizeof *x->thermo * (size_t)n);
     for (int64_t k = 1; k <= n; k++) x->thermo[k - 1] = ir_thr(c, &x->form, x->lo + k);
 }
@@ -186,7 +186,7 @@ Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
     form_init(&f, r);
     form_add(&f, &x->form, 1);
     if (res) form_add(&f, &res->form, d);
-    ir_form_prepare(c, &f);
+    ir_form_share_min(c, &f, yhi - ylo > 2 ? 2 : IR_SUM_MIN_TERMS); /* yhi - ylo gates compare it */
     GateId *t = xmalloc(sizeof *t * (size_t)(yhi - ylo ? yhi - ylo : 1));
     for (int64_t v = ylo + 1; v <= yhi; v++) t[v - ylo - 1] = ir_thr(c, &f, v * d);
     form_free(&f);

@@ -60,6 +60,8 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
     cJSON_AddNumberToObject(j, "max_weight_bits", s.max_weight_bits);
     cJSON_AddNumberToObject(j, "sum_groups", s.groups);
     cJSON_AddNumberToObject(j, "estimate", (double)cm->estimate);
+    cJSON_AddNumberToObject(j, "estimate_wires", (double)cm->est.wires);
+    cJSON_AddNumberToObject(j, "estimate_bytes", (double)cm->est.bytes);
     cJSON_AddNumberToObject(j, "bits_per_token", cm->bits_per_token);
     cJSON_AddNumberToObject(j, "paper_depth_bound", paper_bound(m->n_layers));
     cJSON *ops = cJSON_AddObjectToObject(j, "by_op");
@@ -94,8 +96,9 @@ void stats_print(const Model *m, const Compiled *cm, FILE *f) {
             (long long)s.gates, s.depth, paper_bound(m->n_layers), (long long)s.inputs, (long long)s.outputs);
     fprintf(f, "  edges %lld, max fan-in %lld, max weight %d bits, %d distinct sums, estimate was %lld\n",
             (long long)s.edges, (long long)s.max_fanin, s.max_weight_bits, s.groups, (long long)cm->estimate);
-    fprintf(f, "  wires %lld (%lld sum nodes), netlist %lld bytes\n", (long long)s.wires, (long long)s.sums,
-            (long long)s.bytes);
+    fprintf(f, "  wires %lld (%lld sum nodes), netlist %lld bytes; estimate was %lld wires, %lld bytes\n",
+            (long long)s.wires, (long long)s.sums, (long long)s.bytes, (long long)cm->est.wires,
+            (long long)cm->est.bytes);
     fprintf(f, "  by operation:\n");
     for (int op = 0; op < OP__COUNT; op++)
         if (s.by_op[op] || s.wires_by_op[op])

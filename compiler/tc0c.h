@@ -331,6 +331,9 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t);
  * that F and -F share one node).  Sum nodes are hashed: equal sums are one
  * node.  Same value, no gate, no level. */
 void ir_form_share(Circuit *c, Form *f);
+/* Same from min_terms terms on (at least 2): for a form that many gates
+ * will compare (a thermometer), sharing pays from two terms. */
+void ir_form_share_min(Circuit *c, Form *f, int min_terms);
 static inline bool ir_is_sum(const Circuit *c, GateId g) { return c->gates[g].kind == G_SUM; }
 /* Weight arithmetic that would overflow, or memory past max_mem: prints
  * what (model file, layer, head, op) and the knob, exits 4. */
@@ -477,8 +480,15 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x);
 typedef struct {
     int n;             /* input length in tokens */
     int64_t max_gates; /* refuse above this (estimate and build) */
+    int64_t max_mem;   /* bytes: refuse an estimate above this, stop a build past it (0: none) */
     bool quiet;        /* no progress on stderr */
 } CompileOpts;
+
+/* The pre-build estimate (estimate.c): an upper bound in practice. */
+typedef struct {
+    int64_t gates, wires, bytes;
+    const char *driver; /* the largest contributor (static text) */
+} Estimate;
 
 typedef struct {
     Circuit *c;
@@ -486,12 +496,15 @@ typedef struct {
     int bits_per_token;
     int label_bits;   /* OUT_LABEL: bits per position */
     int64_t estimate; /* the pre-build gate estimate */
+    Estimate est;     /* the whole pre-build estimate */
 } Compiled;
 
 int model_token_bits(const Model *m);
 /* Upper-bound estimate of the gate count, with the largest contributor
  * named in *driver (static text). */
 int64_t compile_estimate(const Model *m, int n, const char **driver);
+/* Gates, wires and bytes (docs/lowering.md, "The size guard"). */
+void compile_estimate_full(const Model *m, int n, Estimate *e);
 /* Returns false (after printing why) when the estimate exceeds max_gates. */
 bool compile_model(const Model *m, const CompileOpts *o, Compiled *out);
 void compiled_free(Compiled *cm);
