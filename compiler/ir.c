@@ -58,6 +58,23 @@ static _Noreturn void overflow(int64_t a, char op, int64_t b) {
     ir_refuse(NULL, msg);
 }
 
+static void alloc_failed(size_t bytes) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "out of memory allocating %zu bytes while building; lower n, p or width, or --max-mem",
+             bytes);
+    ir_refuse(NULL, msg);
+}
+
+/* Resident memory of this process in bytes (Linux; 0 when unknown). */
+static int64_t resident_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long pages = 0, rss = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%lld %lld", &pages, &rss) != 2) rss = 0;
+    fclose(f);
+    return (int64_t)rss * 4096;
+}
+
 static int64_t add_ck(int64_t a, int64_t b) {
     int64_t r;
     if (__builtin_add_overflow(a, b, &r) || r > ((int64_t)1 << 62) || r < -((int64_t)1 << 62)) overflow(a, '+', b);
@@ -173,6 +190,7 @@ Circuit *ir_new(int n_inputs) {
     c->gates[GATE_CONST0].hi = 0;
     c->gates[GATE_CONST1].lo = 1;
     active = c;
+    alloc_failed_hook = alloc_failed;
     for (int i = 0; i < n_inputs; i++) add_gate_raw(c, G_INPUT, 0);
     c->n_inputs = n_inputs;
     c->cur_origin = origin_make(-1, -1, OP_OTHER);
@@ -181,7 +199,10 @@ Circuit *ir_new(int n_inputs) {
 
 void ir_free(Circuit *c) {
     if (!c) return;
-    if (active == c) active = NULL;
+    if (active == c) {
+        active = NULL;
+        alloc_failed_hook = NULL;
+    }
     free(c->gates);
     free(c->terms);
     free(c->outputs);
@@ -357,12 +378,14 @@ static void reserve(Circuit *c, uint32_t nin) {
         while (c->n_terms + nin > c->cap_terms) c->cap_terms = c->cap_terms ? 2 * c->cap_terms : 4096;
         c->terms = xrealloc(c->terms, sizeof *c->terms * c->cap_terms);
     }
-    if (grow && c->max_mem && (int64_t)ir_bytes(c) > c->max_mem) {
+    /* the netlist at every growth, the whole process every 2^14 nodes */
+    if (c->max_mem && ((grow && (int64_t)ir_bytes(c) > c->max_mem) ||
+                       (c->n_gates % 16384 == 0 && resident_bytes() > c->max_mem))) {
         char msg[256];
         snprintf(msg, sizeof msg,
-                 "the netlist grew past --max-mem %lld bytes (%d nodes, %zu wires); raise --max-mem or lower n, p, "
+                 "the build passed --max-mem %lld MiB (%d nodes, %zu wires so far); raise --max-mem or lower n, p, "
                  "heads or width",
-                 (long long)c->max_mem, c->n_gates, c->n_terms);
+                 (long long)(c->max_mem >> 20), c->n_gates, c->n_terms);
         ir_refuse(c, msg);
     }
 }

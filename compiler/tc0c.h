@@ -40,7 +40,10 @@ void *arena_alloc(Arena *a, size_t size); /* zeroed, aborts on OOM */
 char *arena_strdup(Arena *a, const char *s);
 void arena_free(Arena *a);
 
-void *xmalloc(size_t size); /* aborts on OOM */
+void *xmalloc(size_t size); /* aborts on OOM, after alloc_failed_hook */
+/* Called (when set) before an allocation failure aborts: a circuit build
+ * sets it to end with exit 4 and a message naming what was being built. */
+extern void (*alloc_failed_hook)(size_t bytes);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 

@@ -638,6 +638,156 @@ static void test_max_gates(void) {
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_TOO_BIG, "the 21st gate: status %d", st);
 }
 
+/* ---- shared sums: sum nodes ---- */
+
+/* The value of node g (a gate's 0/1 or a sum node's sum) on inputs x. */
+static int64_t node_value(const Circuit *c, GateId g, uint64_t x) {
+    int64_t *v = xcalloc((size_t)c->n_gates, sizeof *v);
+    eval_all(c, x, v);
+    int64_t r = v[g];
+    free(v);
+    return r;
+}
+
+static void test_sum_nodes(void) {
+    Circuit *c = ir_new(6);
+    GateId x[6];
+    for (int i = 0; i < 6; i++) x[i] = ir_input(i);
+    int64_t *W_ = (int64_t[]){1, 2, 3, -1, 5};
+    /* a form of IR_SUM_MIN_TERMS or more terms: the gate reads one sum node */
+    GateId a = THR(c, 0, 4, x[0], x[1], x[2], x[3], x[4]);
+    CHECK(c->n_sums == 1 && c->gates[a].n_in == 1 && ir_is_sum(c, ir_terms(c, a)[0].src),
+          "[F >= 4]: %d sums, fan-in %u", c->n_sums, c->gates[a].n_in);
+    GateId S = ir_terms(c, a)[0].src;
+    CHECK(c->gates[S].level == 0 && c->gates[a].level == 1 && c->gates[S].lo == -1 && c->gates[S].hi == 11,
+          "sum node: level %d, range [%lld, %lld]", c->gates[S].level, (long long)c->gates[S].lo,
+          (long long)c->gates[S].hi);
+    /* another threshold, 2F and -F: the same node */
+    GateId b = THR(c, 0, 7, x[0], x[1], x[2], x[3], x[4]);
+    W_ = (int64_t[]){2, 4, 6, -2, 10};
+    GateId b2 = THR(c, 0, 14, x[0], x[1], x[2], x[3], x[4]);
+    W_ = (int64_t[]){-1, -2, -3, 1, -5};
+    GateId d = THR(c, 0, -3, x[0], x[1], x[2], x[3], x[4]); /* F <= 3 */
+    CHECK(c->n_sums == 1 && b == b2 && ir_terms(c, b)[0].src == S && ir_terms(c, d)[0].src == S &&
+              ir_terms(c, d)[0].w == -1 && c->gates[a].group == c->gates[b].group,
+          "equal sums share one node: %d sums", c->n_sums);
+    /* a shallow sum over a deeper gate: the gate reading it is one level up */
+    GateId g1 = ir_and(c, x[0], x[5]);
+    W_ = (int64_t[]){1, 1, 1, 1};
+    GateId e = THR(c, 0, 2, g1, x[1], x[2], x[3]);
+    GateId S2 = ir_terms(c, e)[0].src;
+    CHECK(c->gates[S2].level == 1 && c->gates[e].level == 2, "levels through a sum: %d, %d", c->gates[S2].level,
+          c->gates[e].level);
+    /* ir_form_share: a long form becomes g * S (+ its constant), same value */
+    Form f;
+    form_init(&f, 3);
+    for (int i = 0; i < 6; i++) form_add_term(&f, x[i], 2 * (i + 1));
+    Form orig;
+    form_copy(&orig, &f);
+    ir_form_share(c, &f);
+    CHECK(f.n == 1 && f.t[0].w == 2 && ir_is_sum(c, f.t[0].src) && f.c == 3, "shared form: %d terms, w %lld", f.n,
+          (long long)(f.n ? f.t[0].w : 0));
+    GateId S3 = f.t[0].src;
+    /* a sum over sums (as affine maps of shared values build) */
+    Form g;
+    form_init(&g, 0);
+    form_add_term(&g, S3, 3);
+    form_add_term(&g, S2, -2);
+    form_add_term(&g, x[4], 1);
+    form_add_term(&g, a, 4);
+    int64_t glo, ghi;
+    ir_form_bounds(c, &g, &glo, &ghi);
+    CHECK(glo == 3 * 0 - 2 * 4 + 0 + 0 && ghi == 3 * 21 + 1 + 4, "bounds over sums: [%lld, %lld]", (long long)glo,
+          (long long)ghi);
+    GateId h = ir_thr(c, &g, 20);
+    GateId S4 = ir_terms(c, h)[0].src;
+    CHECK(ir_is_sum(c, S4) && c->gates[S4].level == 1 && c->gates[h].level == 2, "sum of sums: level %d",
+          c->gates[h].level);
+    /* every node's value, exhaustively */
+    for (uint64_t v = 0; v < 64; v++) {
+        int64_t fv = orig.c, fs = f.c + f.t[0].w * node_value(c, S3, v);
+        for (int k = 0; k < orig.n; k++) fv += ((v >> (orig.t[k].src - 2)) & 1) * orig.t[k].w;
+        CHECK(fv == fs, "shared form, inputs %llx: %lld, was %lld", (unsigned long long)v, (long long)fs,
+              (long long)fv);
+        int64_t F = (v & 1) + 2 * ((v >> 1) & 1) + 3 * ((v >> 2) & 1) - ((v >> 3) & 1) + 5 * ((v >> 4) & 1);
+        CHECK(node_value(c, a, v) == (F >= 4) && node_value(c, b, v) == (F >= 7) && node_value(c, d, v) == (F <= 3),
+              "thresholds over one sum, inputs %llx", (unsigned long long)v);
+        int64_t G = 3 * (fs - 3) / 2 - 2 * node_value(c, S2, v) + ((v >> 4) & 1) + 4 * (F >= 4);
+        CHECK(node_value(c, h, v) == (G >= 20), "a gate over a sum of sums, inputs %llx", (unsigned long long)v);
+    }
+    /* flattening: the sum of sums over 0/1 gates, merged */
+    ir_add_output(c, h);
+    Term *t;
+    uint32_t n;
+    CHECK(ir_flatten(c, h, 100, &t, &n), "ir_flatten refused");
+    int64_t want[64] = {0};
+    for (int i = 0; i < 6; i++) want[x[i]] += 3 * (i + 1); /* 3 S3, S3 = F/2 */
+    want[g1] -= 2;
+    want[x[1]] -= 2;
+    want[x[2]] -= 2;
+    want[x[3]] -= 2;
+    want[x[4]] += 1;
+    want[a] += 4;
+    bool same = true;
+    int nz = 0;
+    for (GateId k = 0; k < 64; k++) nz += want[k] != 0;
+    for (uint32_t k = 0; k < n; k++) same &= t[k].w == want[t[k].src] && !ir_is_sum(c, t[k].src);
+    CHECK(same && (int)n == nz, "ir_flatten: %u terms, want %d", n, nz);
+    free(t);
+    CHECK(!ir_flatten(c, h, 5, &t, &n), "ir_flatten past its limit");
+    /* stats: wires are stored terms, edges the flattened fan-in */
+    CircuitStats st;
+    ir_stats(c, &st);
+    CHECK(st.sums == c->n_sums && st.wires == (int64_t)c->n_terms && st.edges >= (int64_t)n && st.max_fanin >= n,
+          "stats: %lld sums, %lld wires (%zu terms), %lld edges", (long long)st.sums, (long long)st.wires, c->n_terms,
+          (long long)st.edges);
+    CHECK(ir_check(c) == NULL, "checker: %s", ir_check(c));
+    ir_sweep(c);
+    CHECK(ir_check(c) == NULL && c->n_outputs == 1, "checker after sweep: %s", ir_check(c));
+    form_free(&f);
+    form_free(&orig);
+    form_free(&g);
+    ir_free(c);
+}
+
+/* ---- exit 4 instead of an abort: --max-mem while building, weights
+ * that would overflow ---- */
+static void test_refusals(void) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(99);
+        Circuit *c = ir_new(16);
+        c->max_mem = 1 << 20;
+        for (int k = 0; k < 100000; k++) {
+            Form f;
+            form_init(&f, 0);
+            for (int i = 0; i < 16; i++) form_add_term(&f, ir_input(i), 1 + (k >> i) % 3);
+            ir_thr(c, &f, k % 17);
+            form_free(&f);
+        }
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_TOO_BIG, "--max-mem 1 MiB while building: status %d", st);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(99);
+        Circuit *c = ir_new(2); /* the circuit the message names */
+        (void)c;
+        Form f;
+        form_init(&f, 0);
+        form_add_term(&f, ir_input(0), (int64_t)1 << 61);
+        form_add_term(&f, ir_input(1), (int64_t)1 << 61);
+        form_add(&f, &f, 3); /* 4 * 2^61 passes 2^62 */
+        _exit(0);
+    }
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_TOO_BIG, "weight overflow: status %d", st);
+}
+
 /* ---- ir_majority ---- */
 
 static void test_majority(void) {
@@ -715,6 +865,8 @@ int main(void) {
     test_check();
     test_stats();
     test_max_gates();
+    test_sum_nodes();
+    test_refusals();
     test_majority();
     return check_done("test_ir");
 }

@@ -227,6 +227,46 @@ static int r_gmul(const int64_t *x, int p, int64_t *out) {
     return 1;
 }
 
+/* ---- flag * value with a flag deeper than the value's bits: the cost
+ * model takes the bits (nbits ANDs instead of 2^p - 1), and every AND is
+ * fused into the flag's level, so the product is no deeper than the flag. */
+static Val b_gmul_deep(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    GateId a = ir_and(c, val_ge(c, &x[0], 1), val_ge(c, &x[0], pmin(p) + 1)); /* level 2 */
+    GateId b = ir_or(c, val_ge(c, &x[0], 2), val_ge(c, &x[0], pmin(p) + 2));  /* level 2 */
+    GateId flag = ir_and(c, a, b);                                              /* level 3: x0 >= 1 */
+    CHECK(c->gates[flag].level == 3, "flag_mul_deep: the flag is at level %d, not 3", c->gates[flag].level);
+    int32_t before = c->n_gates - c->n_sums;
+    Val y = val_gate_mul(c, flag, &x[1]);
+    int32_t made = c->n_gates - c->n_sums - before;
+    /* x1's thermometer, its bits (the top one is a thermometer gate), p ANDs */
+    CHECK(made == ((1 << p) - 1) + (p - 1) + p, "flag_mul_deep p=%d: %d gates, formula says %d", p, made,
+          ((1 << p) - 1) + (p - 1) + p);
+    *g = -1;
+    *d = 3;
+    return y;
+}
+
+/* ---- division where K (n - v z) would pass 60 bits: n and z scaled by
+ * 2^(56 - 2p), so the fused [n - v z + B [z >= 1] >= B] is taken:
+ * 2^p - 1 candidates and [z >= 1], one level over it ---- */
+static Val b_div_big(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    int64_t s = (int64_t)1 << (56 - 2 * p);
+    Val n = val_lin(&x[0], s, NULL, 0, 0);
+    Val z = val_lin(&x[1], s, NULL, 0, -pmin(p) * s);
+    Val q = val_div(c, &n, &z, pmin(p), pmax(p));
+    *g = (int64_t)1 << p;
+    *d = 2;
+    val_free(&n);
+    val_free(&z);
+    return q;
+}
+static int r_div_big(const int64_t *x, int p, int64_t *out) {
+    int64_t n = x[0], z = x[1] - pmin(p);
+    if (z == 0 && n != 0) return 0;
+    *out = z ? sat_p(p, floor_div(n, z)) : 0;
+    return 1;
+}
+
 /* ---- division floor(4 x0 / z), z = x1 + 2^(p-1) in [0, 2^p - 1], saturated
  * to p bits; z = 0 only with n = 0 (the softmax invariant) ---- */
 static Val b_div(Circuit *c, Val *x, int p, int64_t *g, int *d) {
@@ -298,6 +338,15 @@ static const Prim prims[] = {
     {"argmax", 3, 0, b_argmax, r_argmax},
 };
 
+/* The primitives and routes the shared-sum lowering added, also checked on
+ * random inputs at p = 12 and 16. */
+static const Prim new_prims[] = {
+    {"flag_mul_deep", 2, 0, b_gmul_deep, r_gmul},
+    {"division_big", 2, 0, b_div_big, r_div_big},
+    {"requant", 1, 0, b_requant, r_requant},
+    {"residual", 2, 0, b_resid, r_resid},
+};
+
 int main(void) {
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
         const Prim *P = &prims[i];
@@ -306,6 +355,15 @@ int main(void) {
             run_prim(P, p, 1, 0);
         }
         run_prim(P, 8, 0, 100000);
+    }
+    for (size_t i = 0; i < sizeof new_prims / sizeof new_prims[0]; i++) {
+        const Prim *P = &new_prims[i];
+        if (i < 2) {
+            for (int p = 2; p <= 6; p++) run_prim(P, p, 1, 0);
+            run_prim(P, 8, 0, 100000);
+        }
+        run_prim(P, 12, 0, 20000);
+        run_prim(P, 16, 0, 5000);
     }
     /* the other product route at small p */
     int64_t saved = lower_opts.product_direct_max;
