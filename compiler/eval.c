@@ -30,6 +30,9 @@
  *   thermometer gates [L >= v] over one form L, DESIGN.md's
  *   multi-threshold) reuses that gate's sum: only the comparison runs.
  *
+ *   CMP.  A gate [S >= t] or [-S >= t] over one sum node compares the
+ *   node's planes with a constant directly (negated for -S).
+ *
  *   PLANES (sum nodes).  A shared sum node S (ir.c) is added once per
  *   batch with the same adder; its K bit-planes are kept as K more words
  *   (after the gates' words), and S = P - M for the K-bit column sum P
@@ -58,7 +61,7 @@
 
 __extension__ typedef __int128 i128;
 
-enum { S_CONST0, S_CONST1, S_AND, S_OR, S_SUM, S_SUM_AGAIN, S_PLANES };
+enum { S_CONST0, S_CONST1, S_AND, S_OR, S_SUM, S_SUM_AGAIN, S_PLANES, S_CMP };
 
 typedef struct {
     uint8_t kind;
@@ -240,6 +243,25 @@ static void compile_gate(Evaluator *e, GateId g, Step *s) {
         free(minus);
         return;
     }
+    const Term *t0 = ir_terms(c, g);
+    if (G->n_in == 1 && c->gates[t0->src].kind == G_SUM && (t0->w == 1 || t0->w == -1)) {
+        /* [P - M >= t] is [P >= t + M]; [-(P - M) >= t] is NOT [P >= M - t + 1] */
+        i128 m = e->off_of[t0->src], top = ((i128)1 << e->cols_of[t0->src]) - 1;
+        i128 thr = t0->w == 1 ? (i128)G->thr + m : m - G->thr + 1;
+        bool neg = t0->w == -1;
+        if (thr <= 0 || thr > top) {
+            s->kind = (thr <= 0) != neg ? S_CONST1 : S_CONST0;
+        } else {
+            s->kind = S_CMP;
+            s->thr = (uint64_t)thr;
+            s->cols = e->cols_of[t0->src];
+            s->plane = e->plane_of[t0->src];
+            s->n = neg;
+        }
+        free(plus);
+        free(minus);
+        return;
+    }
     /* literal form: constants, AND, OR */
     i128 thr = (i128)G->thr - k, wmin = 0;
     total = 0;
@@ -341,12 +363,14 @@ static void add_columns(Evaluator *e, const Step *s) {
     }
 }
 
-/* [sum >= t'] for every lane, over the bits in e->sum. */
-static inline uint64_t compare(const Evaluator *e, const Step *s) {
+/* [sum >= t'] for every lane, over the bit-planes sum[0..cols-1]. */
+static inline uint64_t compare_planes(const uint64_t *sum, const Step *s) {
     uint64_t ge = ~(uint64_t)0;
-    for (int k = 0; k < s->cols; k++) ge = (s->thr >> k) & 1 ? e->sum[k] & ge : e->sum[k] | ge;
+    for (int k = 0; k < s->cols; k++) ge = (s->thr >> k) & 1 ? sum[k] & ge : sum[k] | ge;
     return ge;
 }
+
+static inline uint64_t compare(const Evaluator *e, const Step *s) { return compare_planes(e->sum, s); }
 
 void eval_run(Evaluator *e, const uint64_t *in, uint64_t *out) {
     const Circuit *c = e->c;
@@ -380,6 +404,7 @@ void eval_run(Evaluator *e, const uint64_t *in, uint64_t *out) {
             add_columns(e, s);
             memcpy(val + s->plane, e->sum, sizeof *val * s->cols);
             break;
+        case S_CMP: v = compare_planes(val + s->plane, s) ^ ((uint64_t)0 - s->n); break;
         default: BUG("eval: bad step kind %d", s->kind);
         }
         val[g] = v;
