@@ -17,9 +17,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A value's range; few = 1 + the number of gates it is a function of when
+ * that is at most REACH_GATES (0: more, or unknown).  ir.c keeps the
+ * reachable values of such sums, so a thermometer over one has at most
+ * 2^(few-1) - 1 distinct gates. */
 typedef struct {
     int64_t lo, hi;
+    int few;
 } Range;
+
+enum { REACH_GATES = 10 };
+
+static int few_join(int a, int b) { return a && b ? (a > b ? a : b) : 0; }
 
 typedef struct {
     int64_t gates, wires, worst;
@@ -65,10 +74,12 @@ static int nnz_row(const Mat *w, int row) {
     return k;
 }
 
+/* W x + b for one row; the inputs of one position read the same gates. */
 static Range affine_range(const Mat *w, int row, int64_t b, const Range *x) {
-    Range r = {b, b};
+    Range r = {b, b, 1};
     for (int c = 0; c < w->cols; c++) {
         int64_t k = MAT(*w, row, c);
+        if (k) r.few = few_join(r.few, x[c].few);
         r.lo = sadd(r.lo, min64(smul(k, x[c].lo), smul(k, x[c].hi)));
         r.hi = sadd(r.hi, max64(smul(k, x[c].lo), smul(k, x[c].hi)));
     }
@@ -82,10 +93,13 @@ static Range affine_range(const Mat *w, int row, int64_t b, const Range *x) {
  * (0 when free: a reader that needs one builds it). */
 static Range requant_cost(int p, Range x, const Range *res, int shift, int64_t nterms, Cost *c, int64_t *therm) {
     int64_t r = round_off(shift), d = (int64_t)1 << shift;
-    Range z = res ? *res : (Range){0, 0};
-    Range y = {sat_p(p, z.lo + floor_div(x.lo + r, d)), sat_p(p, z.hi + floor_div(x.hi + r, d))};
+    Range z = res ? *res : (Range){0, 0, 0};
+    Range y = {sat_p(p, z.lo + floor_div(x.lo + r, d)), sat_p(p, z.hi + floor_div(x.hi + r, d)), 0};
     bool free_ = shift == 0 && z.lo + x.lo >= pmin(p) && z.hi + x.hi <= pmax(p);
     int64_t h = free_ ? 0 : y.hi - y.lo;
+    int few = res ? few_join(x.few, res->few) : x.few;
+    if (few) h = min64(h, ((int64_t)1 << (few - 1)) - 1); /* distinct thresholds */
+    y.few = free_ ? few : h <= REACH_GATES ? (int)h + 1 : 0;
     cost_add(c, h, sadd(sum_terms(nterms + (res != NULL)), sadd(h, sum_terms(h))));
     *therm = h;
     return y;
@@ -169,7 +183,7 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
     for (int i = 0; i < N; i++) {
         int cnt = hd->causal ? i + 1 : N;
         for (int k = 0; k < dh; k++) { /* the output lies in the hull of the visible values */
-            Range r = {INT64_MAX, INT64_MIN};
+            Range r = {INT64_MAX, INT64_MIN, 0};
             for (int j = 0; j < cnt; j++) {
                 r.lo = min64(r.lo, V[j * dh + k].lo);
                 r.hi = max64(r.hi, V[j * dh + k].hi);
@@ -185,7 +199,7 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
         if (hd->kind == ATTN_UNIFORM) continue;
         int64_t smax = 0;
         for (int j = 0; j < cnt; j++) {
-            Range dot = {0, 0};
+            Range dot = {0, 0, 0};
             for (int k = 0; k < dh; k++) {
                 Range q = Q[i * dh + k], kk = K[j * dh + k];
                 int64_t hq = q.hi - q.lo, hk = kk.hi - kk.lo;
@@ -243,9 +257,11 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
 /* The embedding's ranges (numerics 2), the union over tokens. */
 static void embed_ranges(const Model *m, int N, Range *X) {
     int p = m->p, d = m->d_model;
+    int tok_gates = m->n_vocab > 2 ? m->n_vocab : m->n_vocab == 2 ? 1 : 0; /* decoders or the input bit */
     for (int i = 0; i < N; i++)
         for (int c = 0; c < d; c++) {
-            Range r = {INT64_MAX, INT64_MIN};
+            Range r = {INT64_MAX, INT64_MIN, m->has_bos && i == 0 ? 1 : 1 + tok_gates};
+            if (r.few > REACH_GATES + 1) r.few = 0;
             for (int tk = 0; tk < m->n_vocab + m->has_bos; tk++) {
                 if (m->has_bos && ((i == 0) != (tk == m->n_vocab))) continue;
                 int64_t v = sat_p(p, MAT(m->tok_emb, tk, c) + MAT(m->pos_emb, i, c));
@@ -281,7 +297,7 @@ static void hull_init(TableHull *h, int p, const int64_t *t) {
 }
 
 static Range hull_of(const TableHull *h, Range x) {
-    Range r = {INT64_MAX, INT64_MIN};
+    Range r = {INT64_MAX, INT64_MIN, 0};
     size_t lo = (size_t)(x.lo - pmin(h->p)), hi = (size_t)(x.hi - pmin(h->p));
     for (size_t v = lo; v <= hi;) {
         if (v % 256 == 0 && v + 255 <= hi) {

@@ -10,7 +10,11 @@
  *      constant 0 or 1;
  *   3. weights divided by their gcd g, threshold rounded up: t' = ceil(t/g);
  *   4. [x >= 1] is x itself;
- *   5. the (terms, t') pair is hashed: an equal gate is reused.
+ *   5. a gate [S >= t] or [-S >= t] over a sum node whose reachable values
+ *      are known (IR_REACH_MAX) has t moved to a reachable value, or is a
+ *      constant when all or none pass, so thresholds that no reachable
+ *      value tells apart are one gate;
+ *   6. the (terms, t') pair is hashed: an equal gate is reused.
  * Before all that, an input that is an inverter [-x >= 0] is replaced by
  * 1 - x, so inverters never add a level.  A gate whose normalized sum has
  * IR_SUM_MIN_TERMS or more terms reads it through a shared sum node
@@ -171,7 +175,9 @@ static void add_gate_raw(Circuit *c, GateKind kind, int64_t thr) {
     if (c->n_gates == c->cap_gates) {
         c->cap_gates = c->cap_gates ? 2 * c->cap_gates : 1024;
         c->gates = xrealloc(c->gates, sizeof *c->gates * (size_t)c->cap_gates);
+        c->reach_of = xrealloc(c->reach_of, sizeof *c->reach_of * (size_t)c->cap_gates);
     }
+    c->reach_of[c->n_gates] = -1;
     Gate *g = &c->gates[c->n_gates++];
     memset(g, 0, sizeof *g);
     g->kind = (uint8_t)kind;
@@ -209,6 +215,8 @@ void ir_free(Circuit *c) {
     free(c->hash);
     free(c->group_hash);
     free(c->scratch);
+    free(c->reach_of);
+    free(c->reach_pool);
     free(c);
 }
 
@@ -390,6 +398,94 @@ static void reserve(Circuit *c, uint32_t nin) {
     }
 }
 
+/* ---- reachable values of sum nodes ---- */
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The sorted reachable set of node g in *vals (n values); false when not
+ * known.  A gate reaches {0, 1}. */
+static bool reach_get(const Circuit *c, GateId g, const int64_t **vals, int64_t *n) {
+    static const int64_t bits[2] = {0, 1};
+    if (c->gates[g].kind != G_SUM) {
+        *vals = bits;
+        *n = 2;
+        return true;
+    }
+    if (!c->reach_of || c->reach_of[g] < 0) return false;
+    *n = c->reach_pool[c->reach_of[g]];
+    *vals = c->reach_pool + c->reach_of[g] + 1;
+    return true;
+}
+
+/* Computes and stores the reachable set of the new sum node id when its
+ * flattened form (ir_flatten) reads at most REACH_GATES distinct gates:
+ * the sums over all their 0/1 assignments (a superset of what the circuit
+ * reaches), kept when there are at most IR_REACH_MAX distinct values and
+ * the sets take less than 256 MiB.  Embedding-derived sums (a few token
+ * bits) are the common case. */
+enum { REACH_GATES = 10, REACH_RAW = 64 };
+
+static void reach_compute(Circuit *c, GateId id) {
+    if (c->n_reach_pool * sizeof(int64_t) > ((size_t)256 << 20)) return;
+    Term *t;
+    uint32_t n;
+    if (!ir_flatten(c, id, REACH_RAW, &t, &n)) return;
+    if (n > REACH_GATES) {
+        free(t);
+        return;
+    }
+    int64_t vals[1 << REACH_GATES];
+    uint32_t m = 1u << n;
+    for (uint32_t a = 0; a < m; a++) {
+        int64_t v = 0;
+        for (uint32_t k = 0; k < n; k++)
+            if ((a >> k) & 1) v += t[k].w;
+        vals[a] = v;
+    }
+    free(t);
+    qsort(vals, m, sizeof *vals, cmp_i64);
+    int64_t ns = 0;
+    for (uint32_t i = 0; i < m; i++)
+        if (i == 0 || vals[i] != vals[i - 1]) vals[ns++] = vals[i];
+    if (ns > IR_REACH_MAX) return;
+    if (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool) {
+        while (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool)
+            c->cap_reach_pool = c->cap_reach_pool ? 2 * c->cap_reach_pool : 4096;
+        c->reach_pool = xrealloc(c->reach_pool, sizeof *c->reach_pool * c->cap_reach_pool);
+    }
+    c->reach_of[id] = (int32_t)c->n_reach_pool;
+    c->reach_pool[c->n_reach_pool++] = ns;
+    memcpy(c->reach_pool + c->n_reach_pool, vals, sizeof *vals * (size_t)ns);
+    c->n_reach_pool += (size_t)ns;
+}
+
+/* [w S >= t] for w = +-1 over a sum node with a known reachable set: the
+ * threshold raised (w = 1) or lowered (w = -1) to a reachable value; a
+ * constant gate when every or no reachable value passes.  Returns -1 when
+ * S's set is unknown, else the constant (0, 1) or 2 with *t updated. */
+static int reach_threshold(const Circuit *c, GateId s, int64_t w, int64_t *t) {
+    const int64_t *v;
+    int64_t n;
+    if (!reach_get(c, s, &v, &n) || n == 0) return -1;
+    if (w == 1) { /* smallest reachable >= t */
+        int64_t i = 0;
+        while (i < n && v[i] < *t) i++;
+        if (i == n) return 0;
+        if (i == 0) return 1;
+        *t = v[i];
+    } else { /* S <= -t: largest reachable <= -t */
+        int64_t i = n - 1;
+        while (i >= 0 && v[i] > -*t) i--;
+        if (i < 0) return 0;
+        if (i == n - 1) return 1;
+        *t = -v[i];
+    }
+    return 2;
+}
+
 /* Appends a node of kind G_THR (threshold t) or G_SUM over canonical terms,
  * at hash slot i (found empty by the caller's probe). */
 static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t nin, int64_t t, uint64_t ht, uint64_t hg,
@@ -415,11 +511,13 @@ static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t ni
         }
     }
     c->hash[i] = id;
+    if (c->reach_of) c->reach_of[id] = -1;
     if (kind == G_SUM) {
         G->level = level;
         G->lo = lo;
         G->hi = hi;
         c->n_sums++;
+        reach_compute(c, id);
         return id;
     }
     G->level = level + 1;
@@ -517,6 +615,11 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
         terms = c->scratch;
         t = ceil_div(t, g);
     }
+    if (nin == 1 && c->gates[terms[0].src].kind == G_SUM) { /* 6. a reachable threshold */
+        int r = reach_threshold(c, terms[0].src, terms[0].w, &t);
+        if (r == 0) return GATE_CONST0;
+        if (r == 1) return GATE_CONST1;
+    }
     if (nin == 1 && terms[0].w == 1 && t == 1 && c->gates[terms[0].src].kind != G_SUM) return terms[0].src;
     reserve(c, nin);
     uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, t);
@@ -595,6 +698,8 @@ void ir_sweep(Circuit *c) {
     c->n_terms = nt;
     c->n_groups = ng;
     c->n_sums = ns;
+    for (GateId g = 0; g < n; g++) c->reach_of[g] = -1; /* sets are not renumbered */
+    c->n_reach_pool = 0;
     size_t cap = 4096;
     while (cap < 2 * (size_t)n) cap *= 2;
     rehash_full(c, cap, true);

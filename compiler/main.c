@@ -13,7 +13,7 @@
 
 #define TC0C_VERSION "0.1.0"
 
-#define DEFAULT_MAX_GATES 10000000LL
+#define DEFAULT_MAX_GATES 100000000LL
 #define DEFAULT_MAX_MEM (4LL << 30) /* --max-mem: 4 GiB */
 
 static void usage(FILE *f) {

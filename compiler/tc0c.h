@@ -294,11 +294,20 @@ typedef struct {
     int64_t max_mem;   /* bytes: building past this ends with exit 4 (0: no limit) */
     const char *what;  /* the model file, for exit-4 messages (may be NULL) */
     int32_t n_sums;    /* sum nodes among the gates */
+    /* reachable values of sum nodes (a sorted superset, at most
+     * IR_REACH_MAX values; ir_thr raises a threshold to the next one) */
+    int32_t *reach_of; /* per node: offset in reach_pool (count, values...), -1 unknown */
+    int64_t *reach_pool;
+    size_t n_reach_pool, cap_reach_pool;
 } Circuit;
 
 /* A form with at least this many terms becomes a shared sum node when a
  * gate or a Val reads it (DESIGN.md section 7, docs/lowering.md). */
 #define IR_SUM_MIN_TERMS 4
+/* A sum node whose reachable values (over all 0/1 assignments of the gates
+ * it reads) number at most this keeps them: a threshold between two
+ * reachable values is one gate whatever its exact value. */
+#define IR_REACH_MAX 256
 
 Circuit *ir_new(int n_inputs);
 void ir_free(Circuit *c);

@@ -750,6 +750,32 @@ static void test_sum_nodes(void) {
     ir_free(c);
 }
 
+/* ---- thresholds moved to reachable values of a sum node ---- */
+static void test_reach(void) {
+    Circuit *c = ir_new(4);
+    int64_t *W_ = (int64_t[]){3, 5, 7, 11}; /* subset sums 0 3 5 7 8 10 11 12 14 15 16 18 19 21 23 26 */
+    GateId a1 = THR(c, 0, 1, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId a3 = THR(c, 0, 3, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId b24 = THR(c, 0, 24, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId b26 = THR(c, 0, 26, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId z = THR(c, 0, 27, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    W_ = (int64_t[]){-3, -5, -7, -11};
+    GateId n25 = THR(c, 0, -25, ir_input(0), ir_input(1), ir_input(2), ir_input(3)); /* S <= 25 */
+    GateId n23 = THR(c, 0, -23, ir_input(0), ir_input(1), ir_input(2), ir_input(3)); /* S <= 23 */
+    CHECK(a1 == a3 && b24 == b26 && z == GATE_CONST0 && n25 == n23 && a1 != b24,
+          "reachable thresholds: %d %d, %d %d, %d, %d %d", a1, a3, b24, b26, z, n25, n23);
+    CHECK(c->gates[a1].thr == 3 && c->gates[b24].thr == 26, "thresholds moved up to 3 and 26: %lld %lld",
+          (long long)c->gates[a1].thr, (long long)c->gates[b24].thr);
+    for (uint64_t v = 0; v < 16; v++) {
+        int64_t S = 3 * (v & 1) + 5 * ((v >> 1) & 1) + 7 * ((v >> 2) & 1) + 11 * ((v >> 3) & 1);
+        CHECK(node_value(c, a1, v) == (S >= 1) && node_value(c, b24, v) == (S >= 24) &&
+                  node_value(c, n25, v) == (S <= 25),
+              "reachable thresholds, inputs %llx", (unsigned long long)v);
+    }
+    CHECK(ir_check(c) == NULL, "checker: %s", ir_check(c));
+    ir_free(c);
+}
+
 /* ---- exit 4 instead of an abort: --max-mem while building, weights
  * that would overflow ---- */
 static void test_refusals(void) {
@@ -866,6 +892,7 @@ int main(void) {
     test_stats();
     test_max_gates();
     test_sum_nodes();
+    test_reach();
     test_refusals();
     test_majority();
     return check_done("test_ir");
