@@ -58,6 +58,11 @@ static void cost_add(Cost *c, int64_t gates, int64_t wires) {
 static void charge(Tally *t, Cost c, const char *fmt, int layer, int head) {
     t->gates = sadd(t->gates, c.gates);
     t->wires = sadd(t->wires, c.wires);
+    if (getenv("TC0C_ESTIMATE_TRACE")) { /* each charge on stderr (docs/lowering.md) */
+        fprintf(stderr, "estimate: %12lld gates %12lld wires  ", (long long)c.gates, (long long)c.wires);
+        fprintf(stderr, fmt, layer, head);
+        fputc('\n', stderr);
+    }
     if (c.wires > t->worst) {
         t->worst = c.wires;
         snprintf(t->driver, sizeof t->driver, fmt, layer, head);

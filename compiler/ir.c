@@ -400,11 +400,6 @@ static void reserve(Circuit *c, uint32_t nin) {
 
 /* ---- reachable values of sum nodes ---- */
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The sorted reachable set of node g in *vals (n values); false when not
  * known.  A gate reaches {0, 1}. */
 static bool reach_get(const Circuit *c, GateId g, const int64_t **vals, int64_t *n) {
@@ -437,19 +432,22 @@ static void reach_compute(Circuit *c, GateId id) {
         free(t);
         return;
     }
-    int64_t vals[1 << REACH_GATES];
-    uint32_t m = 1u << n;
-    for (uint32_t a = 0; a < m; a++) {
-        int64_t v = 0;
-        for (uint32_t k = 0; k < n; k++)
-            if ((a >> k) & 1) v += t[k].w;
-        vals[a] = v;
+    /* subset sums, kept sorted: merge the set with the set shifted by w */
+    int64_t buf[2][2 * IR_REACH_MAX], *vals = buf[0], *next = buf[1];
+    int64_t ns = 1;
+    vals[0] = 0;
+    for (uint32_t k = 0; k < n && ns <= IR_REACH_MAX; k++) {
+        int64_t w = t[k].w, i = 0, j = 0, m = 0;
+        while ((i < ns || j < ns) && m <= IR_REACH_MAX) {
+            int64_t x = j >= ns || (i < ns && vals[i] <= vals[j] + w) ? vals[i++] : vals[j++] + w;
+            if (m == 0 || next[m - 1] != x) next[m++] = x;
+        }
+        int64_t *tmp = vals;
+        vals = next;
+        next = tmp;
+        ns = m;
     }
     free(t);
-    qsort(vals, m, sizeof *vals, cmp_i64);
-    int64_t ns = 0;
-    for (uint32_t i = 0; i < m; i++)
-        if (i == 0 || vals[i] != vals[i - 1]) vals[ns++] = vals[i];
     if (ns > IR_REACH_MAX) return;
     if (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool) {
         while (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool)
@@ -470,15 +468,19 @@ static int reach_threshold(const Circuit *c, GateId s, int64_t w, int64_t *t) {
     const int64_t *v;
     int64_t n;
     if (!reach_get(c, s, &v, &n) || n == 0) return -1;
+    int64_t lo = 0, hi = n; /* i = lo: the first value >= t (w = 1) or > -t (w = -1) */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (w == 1 ? v[mid] < *t : v[mid] <= -*t) lo = mid + 1;
+        else hi = mid;
+    }
     if (w == 1) { /* smallest reachable >= t */
-        int64_t i = 0;
-        while (i < n && v[i] < *t) i++;
+        int64_t i = lo;
         if (i == n) return 0;
         if (i == 0) return 1;
         *t = v[i];
     } else { /* S <= -t: largest reachable <= -t */
-        int64_t i = n - 1;
-        while (i >= 0 && v[i] > -*t) i--;
+        int64_t i = lo - 1;
         if (i < 0) return 0;
         if (i == n - 1) return 1;
         *t = -v[i];
@@ -572,6 +574,10 @@ void ir_form_share_min(Circuit *c, Form *f, int min_terms) {
     GateId s = sum_node(c, t, (uint32_t)f->n);
     f->n = 1;
     f->t[0] = (Term){s, g};
+    if (f->cap > 8) { /* a long form's array is not kept by the Val that holds it */
+        f->t = xrealloc(f->t, sizeof *f->t);
+        f->cap = 1;
+    }
 }
 
 GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
