@@ -164,16 +164,16 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
     for (int j = 0; j < N; j++)
         for (int k = 0; k < dh; k++) {
             const Range *x = X + (size_t)j * d;
-            V[j * dh + k] =
-                requant_cost(p, affine_range(&hd->wv, k, hd->bv[k], x), NULL, hd->v_shift, nnz_row(&hd->wv, k), &qkv, &g);
+            V[j * dh + k] = requant_cost(p, affine_range(&hd->wv, k, hd->bv[k], x), NULL, hd->v_shift,
+                                         nnz_row(&hd->wv, k), &qkv, &g);
             int64_t hv = V[j * dh + k].hi - V[j * dh + k].lo;
             if (hd->kind != ATTN_UNIFORM && hv > 3) cost_add(&mix, bitlen(hv), 2 * hv); /* its bits */
             if (hd->kind == ATTN_UNIFORM) continue;
-            Q[j * dh + k] =
-                requant_cost(p, affine_range(&hd->wq, k, hd->bq[k], x), NULL, hd->q_shift, nnz_row(&hd->wq, k), &qkv, &g);
+            Q[j * dh + k] = requant_cost(p, affine_range(&hd->wq, k, hd->bq[k], x), NULL, hd->q_shift,
+                                         nnz_row(&hd->wq, k), &qkv, &g);
             if (!g) cost_add(&qkv, Q[j * dh + k].hi - Q[j * dh + k].lo, Q[j * dh + k].hi - Q[j * dh + k].lo);
-            K[j * dh + k] =
-                requant_cost(p, affine_range(&hd->wk, k, hd->bk[k], x), NULL, hd->k_shift, nnz_row(&hd->wk, k), &qkv, &g);
+            K[j * dh + k] = requant_cost(p, affine_range(&hd->wk, k, hd->bk[k], x), NULL, hd->k_shift,
+                                         nnz_row(&hd->wk, k), &qkv, &g);
             if (!g) cost_add(&qkv, K[j * dh + k].hi - K[j * dh + k].lo, K[j * dh + k].hi - K[j * dh + k].lo);
         }
     int bits = 0;
@@ -209,8 +209,8 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
                 Range q = Q[i * dh + k], kk = K[j * dh + k];
                 int64_t hq = q.hi - q.lo, hk = kk.hi - kk.lo;
                 if (hq && hk) {
-                    int64_t pg = smul(hq, hk) <= lower_opts.product_direct_max ? smul(hq, hk)
-                                                                               : (int64_t)bitlen(hq) * bitlen(hk);
+                    int64_t pg =
+                        smul(hq, hk) <= lower_opts.product_direct_max ? smul(hq, hk) : (int64_t)bitlen(hq) * bitlen(hk);
                     cost_add(&score, pg, sadd(smul(2, pg), sum_terms(pg + 2)));
                 }
                 int64_t c1 = smul(q.lo, kk.lo), c2 = smul(q.lo, kk.hi), c3 = smul(q.hi, kk.lo), c4 = smul(q.hi, kk.hi);
@@ -331,8 +331,8 @@ static void ffn_estimate(const Model *m, int l, int N, Range *X, Range *Y, Tally
     for (int i = 0; i < N; i++) {
         Range *x = X + (size_t)i * d;
         for (int k = 0; k < f->d_ff; k++) {
-            Range h = requant_cost(p, affine_range(&f->w1, k, f->b1[k], x), NULL, f->shift1, nnz_row(&f->w1, k),
-                                   &hidden, &g);
+            Range h =
+                requant_cost(p, affine_range(&f->w1, k, f->b1[k], x), NULL, f->shift1, nnz_row(&f->w1, k), &hidden, &g);
             if (!g) cost_add(&hidden, h.hi - h.lo, h.hi - h.lo); /* the table's thermometer */
             cost_add(&hidden, 0, sum_terms(table_terms(&ts, h)));
             hcode[k] = hull_of(&hull, h);

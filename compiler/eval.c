@@ -81,7 +81,7 @@ struct Evaluator {
     size_t n_lits, cap_lits;
     uint32_t *counts; /* SUM: literals per column */
     size_t n_counts, cap_counts;
-    uint64_t *val;    /* one word per gate, then the sum nodes' planes */
+    uint64_t *val; /* one word per gate, then the sum nodes' planes */
     size_t n_words;
     size_t *plane_of; /* per node: its first plane word (sum nodes) */
     uint8_t *cols_of; /* per node: its planes (sum nodes) */

@@ -387,8 +387,8 @@ static void reserve(Circuit *c, uint32_t nin) {
         c->terms = xrealloc(c->terms, sizeof *c->terms * c->cap_terms);
     }
     /* the netlist at every growth, the whole process every 2^14 nodes */
-    if (c->max_mem && ((grow && (int64_t)ir_bytes(c) > c->max_mem) ||
-                       (c->n_gates % 16384 == 0 && resident_bytes() > c->max_mem))) {
+    if (c->max_mem &&
+        ((grow && (int64_t)ir_bytes(c) > c->max_mem) || (c->n_gates % 16384 == 0 && resident_bytes() > c->max_mem))) {
         char msg[256];
         snprintf(msg, sizeof msg,
                  "the build passed --max-mem %lld MiB (%d nodes, %zu wires so far); raise --max-mem or lower n, p, "
@@ -632,8 +632,7 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     size_t i = hg & (c->hash_cap - 1);
     for (; c->hash[i] >= 0; i = (i + 1) & (c->hash_cap - 1)) {
         GateId h = c->hash[i];
-        if (c->gates[h].hkey == hg && c->gates[h].kind == G_THR && c->gates[h].thr == t &&
-            same_terms(c, h, terms, nin))
+        if (c->gates[h].hkey == hg && c->gates[h].kind == G_THR && c->gates[h].thr == t && same_terms(c, h, terms, nin))
             return h;
     }
     if (c->max_gates && c->n_gates - c->n_sums >= c->max_gates) too_big(c);

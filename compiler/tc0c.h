@@ -371,11 +371,11 @@ int32_t ir_depth(const Circuit *c);
 typedef struct {
     int64_t gates; /* threshold gates */
     int64_t inputs, outputs;
-    int64_t sums;  /* sum nodes */
-    int64_t wires; /* the shared DAG: terms of all sum nodes and gates */
-    int64_t edges; /* flattened fan-in of the threshold gates: each sum
-                    * node read counts its own flattened terms (an upper
-                    * bound where flattening would merge or cancel terms) */
+    int64_t sums;      /* sum nodes */
+    int64_t wires;     /* the shared DAG: terms of all sum nodes and gates */
+    int64_t edges;     /* flattened fan-in of the threshold gates: each sum
+                        * node read counts its own flattened terms (an upper
+                        * bound where flattening would merge or cancel terms) */
     int64_t max_fanin; /* largest flattened fan-in (same bound) */
     int64_t bytes;     /* memory the netlist holds */
     int32_t depth;
@@ -444,7 +444,7 @@ Val val_form(Form *f, int64_t lo, int64_t hi);
 /* Same, [lo, hi] also clipped to the form's bounds in c, and a form of
  * IR_SUM_MIN_TERMS or more terms shared as one sum node (ir_form_share). */
 Val val_form_in(Circuit *c, Form *f, int64_t lo, int64_t hi);
-Val val_copy(const Val *v);                    /* shares no memory */
+Val val_copy(const Val *v); /* shares no memory */
 /* The p-bit two's complement value on gates bits[0..p-1] (bit p-1 sign). */
 Val val_from_twos(const GateId *bits, int p);
 /* a*x + b*y + c as a form (interval arithmetic for the range). */

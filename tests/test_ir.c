@@ -325,8 +325,7 @@ static void test_normal_form_random(void) {
                 if (tm[k].w == 0 || tm[k].src < 2) sorted = false;
             }
             bool one_gate = G->n_in == 1 && tm[0].w == 1 && G->thr == 1 && !ir_is_sum(c, tm[0].src);
-            CHECK(gcd == 1 && sorted && G->thr > mn && G->thr <= mx && !one_gate &&
-                      G->n_in < IR_SUM_MIN_TERMS,
+            CHECK(gcd == 1 && sorted && G->thr > mn && G->thr <= mx && !one_gate && G->n_in < IR_SUM_MIN_TERMS,
                   "round %d: gate not in normal form", round);
         }
         for (uint64_t v = 0; v < (1u << n_in); v++) {

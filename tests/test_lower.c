@@ -233,7 +233,7 @@ static int r_gmul(const int64_t *x, int p, int64_t *out) {
 static Val b_gmul_deep(Circuit *c, Val *x, int p, int64_t *g, int *d) {
     GateId a = ir_and(c, val_ge(c, &x[0], 1), val_ge(c, &x[0], pmin(p) + 1)); /* level 2 */
     GateId b = ir_or(c, val_ge(c, &x[0], 2), val_ge(c, &x[0], pmin(p) + 2));  /* level 2 */
-    GateId flag = ir_and(c, a, b);                                              /* level 3: x0 >= 1 */
+    GateId flag = ir_and(c, a, b);                                            /* level 3: x0 >= 1 */
     CHECK(c->gates[flag].level == 3, "flag_mul_deep: the flag is at level %d, not 3", c->gates[flag].level);
     int32_t before = c->n_gates - c->n_sums;
     Val y = val_gate_mul(c, flag, &x[1]);
