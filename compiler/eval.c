@@ -162,7 +162,7 @@ static i128 expand(Evaluator *e, GateId g) { /* node = sum of the words + k */
             push_x(e, (size_t)s, t[i].w);
             continue;
         }
-        for (int b = 0; b < e->cols_of[s]; b++) push_x(e, e->plane_of[s] + (size_t)b, (i128)t[i].w << b);
+        for (int b = 0; b < e->cols_of[s]; b++) push_x(e, e->plane_of[s] + (size_t)b, (i128)t[i].w * ((i128)1 << b));
         k -= (i128)t[i].w * e->off_of[s];
     }
     return k;
