@@ -30,8 +30,13 @@
  *   thermometer gates [L >= v] over one form L, DESIGN.md's
  *   multi-threshold) reuses that gate's sum: only the comparison runs.
  *
- *   CMP.  A gate [S >= t] or [-S >= t] over one sum node compares the
- *   node's planes with a constant directly (negated for -S).
+ *   Inlined sums.  A sum node of at most INLINE_MAX terms, all gates, is
+ *   read by taking its terms (times the reader's weight), so its readers
+ *   are AND, OR, SUM or SUM_AGAIN as above (a thermometer over S adds
+ *   once); only larger or nested sum nodes get planes.
+ *
+ *   CMP.  A gate [S >= t] or [-S >= t] over one sum node with planes
+ *   compares them with a constant directly.
  *
  *   PLANES (sum nodes).  A shared sum node S (ir.c) is added once per
  *   batch with the same adder; its K bit-planes are kept as K more words
@@ -83,11 +88,12 @@ struct Evaluator {
     size_t n_counts, cap_counts;
     uint64_t *val; /* one word per gate, then the sum nodes' planes */
     size_t n_words;
-    size_t *plane_of; /* per node: its first plane word (sum nodes) */
-    uint8_t *cols_of; /* per node: its planes (sum nodes) */
-    int64_t *off_of;  /* per node: M, the value is planes - M (sum nodes) */
-    uint32_t *xsrc;   /* scratch: one node's terms over words */
-    i128 *xw;         /* and their weights */
+    size_t *plane_of;       /* per node: its first plane word (sum nodes) */
+    uint8_t *planes_needed; /* per sum node: some reader reads its planes */
+    uint8_t *cols_of;       /* per node: its planes (sum nodes) */
+    int64_t *off_of;        /* per node: M, the value is planes - M (sum nodes) */
+    uint32_t *xsrc;         /* scratch: one node's terms over words */
+    i128 *xw;               /* and their weights */
     size_t n_x, cap_x;
     uint32_t *last_src; /* the terms of the last SUM step */
     i128 *last_w;
@@ -151,6 +157,20 @@ static void push_x(Evaluator *e, size_t word, i128 w) {
 /* Node g's terms over words: gate words as they are, a sum node as its
  * planes (weights w 2^b); returns the constant that the sum nodes' offsets
  * add (sum of -w M). */
+/* A sum node of at most INLINE_MAX terms, all gates, is read by taking
+ * its terms (AND/OR detection and SUM_AGAIN then work as on a flat gate);
+ * a larger or nested one through its planes. */
+enum { INLINE_MAX = 128 };
+
+static bool inline_sum(const Circuit *c, GateId s) {
+    const Gate *S = &c->gates[s];
+    if (S->kind != G_SUM || S->n_in > INLINE_MAX) return false;
+    const Term *u = ir_terms(c, s);
+    for (uint32_t k = 0; k < S->n_in; k++)
+        if (c->gates[u[k].src].kind == G_SUM) return false;
+    return true;
+}
+
 static i128 expand(Evaluator *e, GateId g) { /* node = sum of the words + k */
     const Circuit *c = e->c;
     const Term *t = ir_terms(c, g);
@@ -160,6 +180,11 @@ static i128 expand(Evaluator *e, GateId g) { /* node = sum of the words + k */
         GateId s = t[i].src;
         if (c->gates[s].kind != G_SUM) {
             push_x(e, (size_t)s, t[i].w);
+            continue;
+        }
+        if (inline_sum(c, s)) {
+            const Term *u = ir_terms(c, s);
+            for (uint32_t j = 0; j < c->gates[s].n_in; j++) push_x(e, (size_t)u[j].src, (i128)u[j].w * t[i].w);
             continue;
         }
         for (int b = 0; b < e->cols_of[s]; b++) push_x(e, e->plane_of[s] + (size_t)b, (i128)t[i].w * ((i128)1 << b));
@@ -223,6 +248,10 @@ static void compile_gate(Evaluator *e, GateId g, Step *s) {
     const Gate *G = &c->gates[g];
     memset(s, 0, sizeof *s);
     s->first = e->n_lits;
+    if (G->kind == G_SUM && !e->planes_needed[g]) { /* every reader inlines it */
+        s->kind = S_CONST0;
+        return;
+    }
     i128 k = expand(e, g);
     uint64_t *plus = xmalloc(sizeof *plus * (e->n_x ? e->n_x : 1));
     uint64_t *minus = xmalloc(sizeof *minus * (e->n_x ? e->n_x : 1));
@@ -244,7 +273,7 @@ static void compile_gate(Evaluator *e, GateId g, Step *s) {
         return;
     }
     const Term *t0 = ir_terms(c, g);
-    if (G->n_in == 1 && c->gates[t0->src].kind == G_SUM && (t0->w == 1 || t0->w == -1)) {
+    if (G->n_in == 1 && c->gates[t0->src].kind == G_SUM && !inline_sum(c, t0->src) && (t0->w == 1 || t0->w == -1)) {
         /* [P - M >= t] is [P >= t + M]; [-(P - M) >= t] is NOT [P >= M - t + 1] */
         i128 m = e->off_of[t0->src], top = ((i128)1 << e->cols_of[t0->src]) - 1;
         i128 thr = t0->w == 1 ? (i128)G->thr + m : m - G->thr + 1;
@@ -305,7 +334,15 @@ Evaluator *eval_new(const Circuit *c) {
     e->plane_of = xcalloc((size_t)c->n_gates, sizeof *e->plane_of);
     e->cols_of = xcalloc((size_t)c->n_gates, sizeof *e->cols_of);
     e->off_of = xcalloc((size_t)c->n_gates, sizeof *e->off_of);
+    e->planes_needed = xcalloc((size_t)c->n_gates, 1);
+    for (GateId g = first; g < c->n_gates; g++) {
+        const Term *t = ir_terms(c, g);
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++)
+            if (c->gates[t[k].src].kind == G_SUM && !inline_sum(c, t[k].src)) e->planes_needed[t[k].src] = 1;
+    }
     for (GateId g = first; g < c->n_gates; g++) compile_gate(e, g, &e->steps[g - first]);
+    free(e->planes_needed);
+    e->planes_needed = NULL;
     free(e->xsrc);
     free(e->xw);
     free(e->last_src);
