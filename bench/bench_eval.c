@@ -53,7 +53,10 @@ static Circuit *build(int64_t max_w, int per_sum) {
             form_init(&f, 0);
             int n = MIN_FANIN + (int)rnd(MAX_FANIN - MIN_FANIN + 1);
             for (int k = 0; k < n; k++) {
-                GateId src = rnd(4) ? prev_first + (GateId)rnd(prev_end - prev_first) : 2 + (GateId)rnd(c->n_gates - 2);
+                GateId src;
+                do /* 0/1 gates only: sum nodes are read through the gates over them */
+                    src = rnd(4) ? prev_first + (GateId)rnd(prev_end - prev_first) : 2 + (GateId)rnd(c->n_gates - 2);
+                while (ir_is_sum(c, src));
                 int64_t w = 1 + rnd(max_w);
                 form_add_term(&f, src, rnd(2) ? w : -w);
             }
@@ -73,8 +76,9 @@ static Circuit *build(int64_t max_w, int per_sum) {
     return c;
 }
 
-/* The naive evaluator: one vector at a time, every gate in order. */
-static void naive_run(const Circuit *c, uint8_t *v, const uint64_t *in, uint64_t *out) {
+/* The naive evaluator: one vector at a time, every node in order; a shared
+ * sum node (ir.c) is summed once per vector into s. */
+static void naive_run(const Circuit *c, uint8_t *v, int64_t *s, const uint64_t *in, uint64_t *out) {
     memset(out, 0, sizeof *out * (size_t)c->n_outputs);
     for (int lane = 0; lane < 64; lane++) {
         v[GATE_CONST0] = 0;
@@ -84,8 +88,10 @@ static void naive_run(const Circuit *c, uint8_t *v, const uint64_t *in, uint64_t
             const Gate *G = &c->gates[g];
             const Term *t = c->terms + G->term_off;
             int64_t sum = 0;
-            for (uint32_t k = 0; k < G->n_in; k++) sum += v[t[k].src] ? t[k].w : 0;
-            v[g] = sum >= G->thr;
+            for (uint32_t k = 0; k < G->n_in; k++)
+                sum += c->gates[t[k].src].kind == G_SUM ? s[t[k].src] * t[k].w : v[t[k].src] ? t[k].w : 0;
+            if (G->kind == G_SUM) s[g] = sum;
+            else v[g] = sum >= G->thr;
         }
         for (int k = 0; k < c->n_outputs; k++) out[k] |= (uint64_t)v[c->outputs[k]] << lane;
     }
@@ -104,6 +110,7 @@ static int measure(const char *name, Circuit *c) {
     uint64_t *fast = xcalloc((size_t)c->n_outputs, sizeof *fast);
     uint64_t *slow = xcalloc((size_t)c->n_outputs, sizeof *slow);
     uint8_t *v = xcalloc((size_t)c->n_gates, 1);
+    int64_t *sv = xcalloc((size_t)c->n_gates, sizeof *sv);
 
     double t0 = now();
     Evaluator *e = eval_new(c);
@@ -117,7 +124,7 @@ static int measure(const char *name, Circuit *c) {
     while (t_naive < 0.5 || naive_batches < 3) {
         for (int i = 0; i < c->n_inputs; i++) in[i] = rnd64();
         t0 = now();
-        naive_run(c, v, in, slow);
+        naive_run(c, v, sv, in, slow);
         t_naive += now() - t0;
         naive_batches++;
         t0 = now();
@@ -156,6 +163,7 @@ static int measure(const char *name, Circuit *c) {
     free(fast);
     free(slow);
     free(v);
+    free(sv);
     ir_free(c);
     return 0;
 }

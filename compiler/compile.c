@@ -34,7 +34,7 @@ static void progress(const Ctx *C, const char *what, int layer, int head) {
 }
 
 /* b + sum_c w[row][c] x[c]: a form, no gates (numerics 3.1 before rounding). */
-static Val affine(const Mat *w, int row, int64_t b, const Val *x) {
+static Val affine(Circuit *cc, const Mat *w, int row, int64_t b, const Val *x) {
     int nz = 0, last = 0;
     for (int c = 0; c < w->cols; c++)
         if (MAT(*w, row, c)) nz++, last = c;
@@ -49,12 +49,12 @@ static Val affine(const Mat *w, int row, int64_t b, const Val *x) {
         lo += min64(k * x[c].lo, k * x[c].hi);
         hi += max64(k * x[c].lo, k * x[c].hi);
     }
-    return val_form(&f, lo, hi);
+    return val_form_in(cc, &f, lo, hi);
 }
 
 /* requant(W x + b, shift) for one output row (numerics 3.1). */
 static Val affine_requant(Ctx *C, const Mat *w, int row, int64_t b, int shift, const Val *x) {
-    Val a = affine(w, row, b, x);
+    Val a = affine(C->c, w, row, b, x);
     Val y = val_requant(C->c, &a, NULL, shift, C->m->p);
     val_free(&a);
     return y;
@@ -119,7 +119,7 @@ static void embed(Ctx *C) {
                     hi = max64(hi, e + MAT(m->pos_emb, i, c));
                 }
             }
-            Val raw = val_form(&f, lo, hi);
+            Val raw = val_form_in(C->c, &f, lo, hi);
             C->X[(size_t)i * d + c] = val_requant(C->c, &raw, NULL, 0, m->p); /* sat_p */
             val_free(&raw);
         }
@@ -147,6 +147,17 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
         }
     Val *S = xcalloc((size_t)N, sizeof *S);
     GateId *flag = xcalloc((size_t)N, sizeof *flag), *tie = xcalloc((size_t)N, sizeof *tie);
+    /* softmax: the tables of the bits of exp[s], built once per head */
+    int64_t *bt = NULL;
+    int bt_bits = 0;
+    if (hd->kind == ATTN_SOFTMAX) {
+        int64_t emax = 0;
+        for (int64_t v = 0; v < ((int64_t)1 << p); v++) emax = max64(emax, hd->exp[v]);
+        while (((int64_t)1 << bt_bits) <= emax) bt_bits++;
+        bt = xmalloc(sizeof *bt * ((size_t)(bt_bits ? bt_bits : 1) << p));
+        for (int b = 0; b < bt_bits; b++)
+            for (int64_t v = 0; v < ((int64_t)1 << p); v++) bt[((size_t)b << p) + (size_t)v] = (hd->exp[v] >> b) & 1;
+    }
     for (int i = 0; i < N; i++) {
         int cnt = hd->causal ? i + 1 : N; /* visible positions 0..cnt-1 */
         Val *a = A + (size_t)i * width + off;
@@ -204,13 +215,13 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
                     val_free(&pr);
                 }
                 if (hd->kind == ATTN_HARD) { /* 4.3: exactly one flag is set */
-                    a[k] = val_form(&f, vlo[k], vhi[k]);
+                    a[k] = val_form_in(c, &f, vlo[k], vhi[k]);
                 } else { /* 4.4: floor(sum over ties / number of ties) */
-                    Val num = val_form(&f, INT64_MIN / 4, INT64_MAX / 4);
+                    Val num = val_form_in(c, &f, INT64_MIN / 4, INT64_MAX / 4);
                     Form zf;
                     form_init(&zf, 0);
                     for (int j = 0; j < cnt; j++) form_add_term(&zf, tie[j], 1);
-                    Val z = val_form(&zf, 1, cnt); /* at least one maximum */
+                    Val z = val_form_in(c, &zf, 1, cnt); /* at least one maximum */
                     c->cur_origin = origin_make(l, h, OP_DIV);
                     a[k] = val_div(c, &num, &z, vlo[k], vhi[k]);
                     c->cur_origin = origin_make(l, h, OP_MIX);
@@ -224,9 +235,8 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
             form_init(&zf, 0);
             int64_t zlo = 0, zhi = 0;
             /* the bits of w_j = exp[s_j], each one gate over s_j's thermometer */
-            int wbits = 0;
-            while (((int64_t)1 << wbits) <= MAX_EXP) wbits++;
-            GateId *wb = xcalloc((size_t)cnt * (size_t)wbits, sizeof *wb);
+            int wbits = bt_bits;
+            GateId *wb = xcalloc((size_t)cnt * (size_t)(wbits ? wbits : 1), sizeof *wb);
             for (int j = 0; j < cnt; j++) {
                 Val w = table(C, &S[j], hd->exp);
                 form_add(&zf, &w.form, 1);
@@ -235,15 +245,12 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
                 val_free(&w);
                 val_thermo(c, &S[j]);
                 for (int b = 0; b < wbits; b++) {
-                    int64_t *bt = xmalloc(sizeof *bt << p);
-                    for (int64_t v = pmin(p); v <= pmax(p); v++) bt[v - pmin(p)] = (hd->exp[v - pmin(p)] >> b) & 1;
-                    Val bv = table(C, &S[j], bt);
-                    free(bt);
+                    Val bv = table(C, &S[j], bt + ((size_t)b << p));
                     wb[j * wbits + b] = val_ge(c, &bv, 1);
                     val_free(&bv);
                 }
             }
-            Val z = val_form(&zf, zlo, zhi);
+            Val z = val_form_in(c, &zf, zlo, zhi);
             for (int k = 0; k < dh; k++) {
                 Form f;
                 form_init(&f, 0);
@@ -254,7 +261,7 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
                         form_add(&f, &pr.form, (int64_t)1 << b);
                         val_free(&pr);
                     }
-                Val num = val_form(&f, INT64_MIN / 4, INT64_MAX / 4);
+                Val num = val_form_in(c, &f, INT64_MIN / 4, INT64_MAX / 4);
                 int64_t qlo = vlo[k], qhi = vhi[k];
                 if (z.lo == 0) {
                     qlo = min64(qlo, 0);
@@ -281,12 +288,13 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
     free(S);
     free(flag);
     free(tie);
+    free(bt);
 }
 
 /* x <- residual ? sat(x + round(u / 2^s)) : requant(u, s) (numerics 3.2) */
 static void residual_update(Ctx *C, const Mat *w, const int64_t *b, int shift, bool residual, const Val *y, Val *x) {
     for (int r = 0; r < w->rows; r++) {
-        Val u = affine(w, r, b[r], y);
+        Val u = affine(C->c, w, r, b[r], y);
         Val nx = val_requant(C->c, &u, residual ? &x[r] : NULL, shift, C->m->p);
         val_free(&u);
         val_free(&x[r]);
@@ -334,7 +342,7 @@ static void ffn(Ctx *C, int l) {
 
 /* ---- 6: output ---- */
 static GateId positive(Ctx *C, const Mat *w, int row, int64_t b, const Val *x) {
-    Val y = affine(w, row, b, x);
+    Val y = affine(C->c, w, row, b, x);
     GateId g = val_ge(C->c, &y, 1); /* y > 0 */
     val_free(&y);
     return g;
@@ -357,7 +365,7 @@ static void output(Ctx *C, Compiled *cm) {
     for (int i = m->has_bos; i < C->N; i++) {
         const Val *x = C->X + (size_t)i * d;
         Val *y = xcalloc((size_t)L, sizeof *y);
-        for (int r = 0; r < L; r++) y[r] = affine(&o->w, r, o->b[r], x);
+        for (int r = 0; r < L; r++) y[r] = affine(C->c, &o->w, r, o->b[r], x);
         /* label r wins iff y_r > y_r' for r' < r and y_r >= y_r' for r' > r */
         for (int r = 0; r < L; r++) {
             Form all;
@@ -387,8 +395,9 @@ static void output(Ctx *C, Compiled *cm) {
 
 bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
     memset(out, 0, sizeof *out);
-    const char *driver = NULL;
-    out->estimate = compile_estimate(m, o->n, &driver);
+    compile_estimate_full(m, o->n, &out->est);
+    out->estimate = out->est.gates;
+    const char *driver = out->est.driver;
     if (o->max_gates && out->estimate > o->max_gates) {
         fprintf(stderr,
                 "tc0c: %s at n=%d: estimated %lld gates exceeds --max-gates %lld; the largest part is %s.\n"
@@ -396,10 +405,21 @@ bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
                 m->name, o->n, (long long)out->estimate, (long long)o->max_gates, driver);
         return false;
     }
+    if (o->max_mem && out->est.bytes > o->max_mem) {
+        fprintf(stderr,
+                "tc0c: %s (%s) at n=%d: estimated %lld wires, %lld MiB, exceeds --max-mem %lld MiB; the largest part "
+                "is %s.\n"
+                "      Lower n, p or that part's width, or raise --max-mem.\n",
+                m->name, m->path ? m->path : "?", o->n, (long long)out->est.wires, (long long)(out->est.bytes >> 20),
+                (long long)(o->max_mem >> 20), driver);
+        return false;
+    }
     int bits = model_token_bits(m);
     Ctx C = {.m = m, .n = o->n, .N = o->n + m->has_bos, .quiet = o->quiet};
     C.c = ir_new(o->n * bits);
     C.c->max_gates = o->max_gates ? o->max_gates + 2 + o->n * bits : 0;
+    C.c->max_mem = o->max_mem;
+    C.c->what = m->path;
     C.X = xcalloc((size_t)C.N * (size_t)m->d_model, sizeof *C.X);
     embed(&C);
     for (int l = 0; l < m->n_layers; l++) {

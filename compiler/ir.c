@@ -10,9 +10,18 @@
  *      constant 0 or 1;
  *   3. weights divided by their gcd g, threshold rounded up: t' = ceil(t/g);
  *   4. [x >= 1] is x itself;
- *   5. the (terms, t') pair is hashed: an equal gate is reused.
+ *   5. a gate [S >= t] or [-S >= t] over a sum node whose reachable values
+ *      are known (IR_REACH_MAX) has t moved to a reachable value, or is a
+ *      constant when all or none pass, so thresholds that no reachable
+ *      value tells apart are one gate;
+ *   6. the (terms, t') pair is hashed: an equal gate is reused.
  * Before all that, an input that is an inverter [-x >= 0] is replaced by
- * 1 - x, so inverters never add a level.
+ * 1 - x, so inverters never add a level.  A gate whose normalized sum has
+ * IR_SUM_MIN_TERMS or more terms reads it through a shared sum node
+ * (G_SUM): [S >= t] or [-S >= t], one stored term; every gate and form
+ * over the same sum reads the same node, so the netlist's size (wires)
+ * grows with the distinct sums, not with their readers.  A sum node has no
+ * threshold and costs no level.
  */
 #include "tc0c.h"
 
@@ -25,20 +34,60 @@ const char *op_name(Op op) {
     return op < OP__COUNT ? names[op] : "?";
 }
 
-/* ---- overflow-checked arithmetic: a weight past 2^62 is a bug report,
- * not silent wrap-around ---- */
+/* ---- overflow-checked arithmetic: a weight past 2^62 refuses the
+ * circuit (exit 4, naming the operation being built), never wraps ---- */
+
+static const Circuit *active; /* the circuit being built, for messages */
+
+_Noreturn void ir_refuse(const Circuit *c, const char *why) {
+    if (!c) c = active;
+    fprintf(stderr, "tc0c: ");
+    if (c && c->what) fprintf(stderr, "%s: ", c->what);
+    if (c) {
+        Origin o = c->cur_origin;
+        if (origin_layer(o) >= 0) fprintf(stderr, "layer %d ", origin_layer(o));
+        if (origin_head(o) >= 0) fprintf(stderr, "head %d ", origin_head(o));
+        fprintf(stderr, "%s: ", op_name(origin_op(o)));
+    }
+    fprintf(stderr, "%s\n", why);
+    exit(EXIT_TOO_BIG);
+}
+
+static _Noreturn void overflow(int64_t a, char op, int64_t b) {
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "weight arithmetic would overflow (%lld %c %lld): the value ranges are too wide for exact threshold "
+             "gates; lower p, the weights or n",
+             (long long)a, op, (long long)b);
+    ir_refuse(NULL, msg);
+}
+
+static void alloc_failed(size_t bytes) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "out of memory allocating %zu bytes while building; lower n, p or width, or --max-mem",
+             bytes);
+    ir_refuse(NULL, msg);
+}
+
+/* Resident memory of this process in bytes (Linux; 0 when unknown). */
+static int64_t resident_bytes(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long pages = 0, rss = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%lld %lld", &pages, &rss) != 2) rss = 0;
+    fclose(f);
+    return (int64_t)rss * 4096;
+}
 
 static int64_t add_ck(int64_t a, int64_t b) {
     int64_t r;
-    if (__builtin_add_overflow(a, b, &r) || r > ((int64_t)1 << 62) || r < -((int64_t)1 << 62))
-        BUG("weight arithmetic overflow (%lld + %lld)", (long long)a, (long long)b);
+    if (__builtin_add_overflow(a, b, &r) || r > ((int64_t)1 << 62) || r < -((int64_t)1 << 62)) overflow(a, '+', b);
     return r;
 }
 
 static int64_t mul_ck(int64_t a, int64_t b) {
     int64_t r;
-    if (__builtin_mul_overflow(a, b, &r) || r > ((int64_t)1 << 62) || r < -((int64_t)1 << 62))
-        BUG("weight arithmetic overflow (%lld * %lld)", (long long)a, (long long)b);
+    if (__builtin_mul_overflow(a, b, &r) || r > ((int64_t)1 << 62) || r < -((int64_t)1 << 62)) overflow(a, '*', b);
     return r;
 }
 
@@ -126,11 +175,15 @@ static void add_gate_raw(Circuit *c, GateKind kind, int64_t thr) {
     if (c->n_gates == c->cap_gates) {
         c->cap_gates = c->cap_gates ? 2 * c->cap_gates : 1024;
         c->gates = xrealloc(c->gates, sizeof *c->gates * (size_t)c->cap_gates);
+        c->reach_of = xrealloc(c->reach_of, sizeof *c->reach_of * (size_t)c->cap_gates);
     }
+    c->reach_of[c->n_gates] = -1;
     Gate *g = &c->gates[c->n_gates++];
     memset(g, 0, sizeof *g);
     g->kind = (uint8_t)kind;
     g->thr = thr;
+    g->lo = 0;
+    g->hi = 1;
     g->term_off = c->n_terms;
     g->group = -1;
     g->origin = origin_make(-1, -1, OP_INPUT);
@@ -140,6 +193,10 @@ Circuit *ir_new(int n_inputs) {
     Circuit *c = xcalloc(1, sizeof *c);
     add_gate_raw(c, G_CONST, 1); /* constant 0: [0 >= 1] */
     add_gate_raw(c, G_CONST, 0); /* constant 1: [0 >= 0] */
+    c->gates[GATE_CONST0].hi = 0;
+    c->gates[GATE_CONST1].lo = 1;
+    active = c;
+    alloc_failed_hook = alloc_failed;
     for (int i = 0; i < n_inputs; i++) add_gate_raw(c, G_INPUT, 0);
     c->n_inputs = n_inputs;
     c->cur_origin = origin_make(-1, -1, OP_OTHER);
@@ -148,12 +205,18 @@ Circuit *ir_new(int n_inputs) {
 
 void ir_free(Circuit *c) {
     if (!c) return;
+    if (active == c) {
+        active = NULL;
+        alloc_failed_hook = NULL;
+    }
     free(c->gates);
     free(c->terms);
     free(c->outputs);
     free(c->hash);
     free(c->group_hash);
     free(c->scratch);
+    free(c->reach_of);
+    free(c->reach_pool);
     free(c);
 }
 
@@ -166,8 +229,16 @@ static uint64_t hash_terms(const Term *t, uint32_t n) {
     return h ^ (h >> 29);
 }
 
+/* A sum node is hashed as a gate with this threshold (never a real one). */
+#define SUM_THR INT64_MIN
+
+/* Mixed to the low bits (the table index): thresholds are often
+ * multiples of 2^s, which a plain product would leave in a few slots. */
 static uint64_t hash_gate(uint64_t terms_hash, int64_t thr) {
-    return (terms_hash ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+    uint64_t h = (terms_hash ^ (uint64_t)thr * 0x9e3779b97f4a7c15ull) * 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 /* Field by field: a Term has padding bytes that memcmp would compare. */
@@ -193,15 +264,16 @@ static void rehash_full(Circuit *c, size_t cap, bool recompute) {
     memset(c->group_hash, 0xff, sizeof *c->group_hash * cap);
     for (GateId g = 0; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
-        if (G->kind != G_THR) continue;
+        if (G->kind != G_THR && G->kind != G_SUM) continue;
         const Term *t = c->terms + G->term_off;
         if (recompute) {
             c->gates[g].hgroup = hash_terms(t, G->n_in);
-            c->gates[g].hkey = hash_gate(G->hgroup, G->thr);
+            c->gates[g].hkey = hash_gate(G->hgroup, G->kind == G_SUM ? SUM_THR : G->thr);
         }
         size_t i = G->hkey & (cap - 1);
         while (c->hash[i] >= 0) i = (i + 1) & (cap - 1);
         c->hash[i] = g;
+        if (G->kind == G_SUM) continue;
         size_t j = G->hgroup & (cap - 1);
         while (c->group_hash[j] >= 0 &&
                !(c->gates[c->group_hash[j]].hgroup == G->hgroup && same_terms(c, c->group_hash[j], t, G->n_in)))
@@ -238,7 +310,8 @@ static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
  * it, so inverters cost no level (they remain only as outputs). */
 static bool is_inverter(const Circuit *c, GateId g) {
     const Gate *G = &c->gates[g];
-    return G->kind == G_THR && G->n_in == 1 && G->thr == 0 && c->terms[G->term_off].w == -1;
+    return G->kind == G_THR && G->n_in == 1 && G->thr == 0 && c->terms[G->term_off].w == -1 &&
+           c->gates[c->terms[G->term_off].src].kind != G_SUM;
 }
 
 static void absorb_inverters(const Circuit *c, Form *f) {
@@ -287,6 +360,226 @@ static bool is_canon(const Circuit *c, const Form *f) {
     return true;
 }
 
+void ir_form_bounds(const Circuit *c, const Form *f, int64_t *lo, int64_t *hi) {
+    int64_t l = f->c, h = l;
+    for (int i = 0; i < f->n; i++) {
+        const Gate *G = &c->gates[f->t[i].src];
+        int64_t w = f->t[i].w, a = mul_ck(w, G->lo), b = mul_ck(w, G->hi);
+        l = add_ck(l, min64(a, b));
+        h = add_ck(h, max64(a, b));
+    }
+    *lo = l;
+    *hi = h;
+}
+
+/* Bytes the netlist holds (what --max-mem bounds while building). */
+static size_t ir_bytes(const Circuit *c) {
+    return sizeof *c->gates * (size_t)c->cap_gates + sizeof *c->terms * c->cap_terms +
+           (sizeof *c->hash + sizeof *c->group_hash) * c->hash_cap + sizeof *c->scratch * c->cap_scratch;
+}
+
+/* Room for nin more terms and one more node, within max_mem. */
+static void reserve(Circuit *c, uint32_t nin) {
+    bool grow = c->n_terms + nin > c->cap_terms || c->n_gates == c->cap_gates;
+    if (2 * ((size_t)c->n_gates + 1) > c->hash_cap) rehash(c, c->hash_cap ? 2 * c->hash_cap : 4096);
+    if (c->n_terms + nin > c->cap_terms) {
+        while (c->n_terms + nin > c->cap_terms) c->cap_terms = c->cap_terms ? 2 * c->cap_terms : 4096;
+        c->terms = xrealloc(c->terms, sizeof *c->terms * c->cap_terms);
+    }
+    /* the netlist at every growth, the whole process every 2^14 nodes */
+    if (c->max_mem &&
+        ((grow && (int64_t)ir_bytes(c) > c->max_mem) || (c->n_gates % 16384 == 0 && resident_bytes() > c->max_mem))) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "the build passed --max-mem %lld MiB (%d nodes, %zu wires so far); raise --max-mem or lower n, p, "
+                 "heads or width",
+                 (long long)(c->max_mem >> 20), c->n_gates, c->n_terms);
+        ir_refuse(c, msg);
+    }
+}
+
+/* ---- reachable values of sum nodes ---- */
+
+/* The sorted reachable set of node g in *vals (n values); false when not
+ * known.  A gate reaches {0, 1}. */
+static bool reach_get(const Circuit *c, GateId g, const int64_t **vals, int64_t *n) {
+    static const int64_t bits[2] = {0, 1};
+    if (c->gates[g].kind != G_SUM) {
+        *vals = bits;
+        *n = 2;
+        return true;
+    }
+    if (!c->reach_of || c->reach_of[g] < 0) return false;
+    *n = c->reach_pool[c->reach_of[g]];
+    *vals = c->reach_pool + c->reach_of[g] + 1;
+    return true;
+}
+
+/* Computes and stores the reachable set of the new sum node id when its
+ * flattened form (ir_flatten) reads at most REACH_GATES distinct gates:
+ * the sums over all their 0/1 assignments (a superset of what the circuit
+ * reaches), kept when there are at most IR_REACH_MAX distinct values and
+ * the sets take less than 256 MiB.  Embedding-derived sums (a few token
+ * bits) are the common case. */
+enum { REACH_GATES = 10, REACH_RAW = 64 };
+
+static void reach_compute(Circuit *c, GateId id) {
+    if (c->n_reach_pool * sizeof(int64_t) > ((size_t)256 << 20)) return;
+    Term *t;
+    uint32_t n;
+    if (!ir_flatten(c, id, REACH_RAW, &t, &n)) return;
+    if (n > REACH_GATES) {
+        free(t);
+        return;
+    }
+    /* subset sums, kept sorted: merge the set with the set shifted by w */
+    int64_t buf[2][2 * IR_REACH_MAX], *vals = buf[0], *next = buf[1];
+    int64_t ns = 1;
+    vals[0] = 0;
+    for (uint32_t k = 0; k < n && ns <= IR_REACH_MAX; k++) {
+        int64_t w = t[k].w, i = 0, j = 0, m = 0;
+        while ((i < ns || j < ns) && m <= IR_REACH_MAX) {
+            int64_t x = j >= ns || (i < ns && vals[i] <= vals[j] + w) ? vals[i++] : vals[j++] + w;
+            if (m == 0 || next[m - 1] != x) next[m++] = x;
+        }
+        int64_t *tmp = vals;
+        vals = next;
+        next = tmp;
+        ns = m;
+    }
+    free(t);
+    if (ns > IR_REACH_MAX) return;
+    if (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool) {
+        while (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool)
+            c->cap_reach_pool = c->cap_reach_pool ? 2 * c->cap_reach_pool : 4096;
+        c->reach_pool = xrealloc(c->reach_pool, sizeof *c->reach_pool * c->cap_reach_pool);
+    }
+    c->reach_of[id] = (int32_t)c->n_reach_pool;
+    c->reach_pool[c->n_reach_pool++] = ns;
+    memcpy(c->reach_pool + c->n_reach_pool, vals, sizeof *vals * (size_t)ns);
+    c->n_reach_pool += (size_t)ns;
+}
+
+/* [w S >= t] for w = +-1 over a sum node with a known reachable set: the
+ * threshold raised (w = 1) or lowered (w = -1) to a reachable value; a
+ * constant gate when every or no reachable value passes.  Returns -1 when
+ * S's set is unknown, else the constant (0, 1) or 2 with *t updated. */
+static int reach_threshold(const Circuit *c, GateId s, int64_t w, int64_t *t) {
+    const int64_t *v;
+    int64_t n;
+    if (!reach_get(c, s, &v, &n) || n == 0) return -1;
+    int64_t lo = 0, hi = n; /* i = lo: the first value >= t (w = 1) or > -t (w = -1) */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (w == 1 ? v[mid] < *t : v[mid] <= -*t) lo = mid + 1;
+        else hi = mid;
+    }
+    if (w == 1) { /* smallest reachable >= t */
+        int64_t i = lo;
+        if (i == n) return 0;
+        if (i == 0) return 1;
+        *t = v[i];
+    } else { /* S <= -t: largest reachable <= -t */
+        int64_t i = lo - 1;
+        if (i < 0) return 0;
+        if (i == n - 1) return 1;
+        *t = -v[i];
+    }
+    return 2;
+}
+
+/* Appends a node of kind G_THR (threshold t) or G_SUM over canonical terms,
+ * at hash slot i (found empty by the caller's probe). */
+static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t nin, int64_t t, uint64_t ht, uint64_t hg,
+                       size_t i) {
+    GateId id = c->n_gates;
+    add_gate_raw(c, kind, kind == G_SUM ? 0 : t);
+    Gate *G = &c->gates[id];
+    G->n_in = nin;
+    G->origin = c->cur_origin;
+    G->hkey = hg;
+    G->hgroup = ht;
+    if (nin) memcpy(c->terms + c->n_terms, terms, sizeof *terms * nin);
+    c->n_terms += nin;
+    int32_t level = 0;
+    int64_t lo = 0, hi = 0;
+    for (uint32_t k = 0; k < nin; k++) {
+        const Gate *S = &c->gates[terms[k].src];
+        if (S->level > level) level = S->level;
+        if (kind == G_SUM) {
+            int64_t a = mul_ck(terms[k].w, S->lo), b = mul_ck(terms[k].w, S->hi);
+            lo = add_ck(lo, min64(a, b));
+            hi = add_ck(hi, max64(a, b));
+        }
+    }
+    c->hash[i] = id;
+    if (c->reach_of) c->reach_of[id] = -1;
+    if (kind == G_SUM) {
+        G->level = level;
+        G->lo = lo;
+        G->hi = hi;
+        c->n_sums++;
+        reach_compute(c, id);
+        return id;
+    }
+    G->level = level + 1;
+    size_t j = ht & (c->group_hash_cap - 1);
+    while (c->group_hash[j] >= 0 &&
+           !(c->gates[c->group_hash[j]].hgroup == ht && same_terms(c, c->group_hash[j], terms, nin)))
+        j = (j + 1) & (c->group_hash_cap - 1);
+    if (c->group_hash[j] < 0) {
+        c->group_hash[j] = id;
+        G->group = c->n_groups++;
+    } else {
+        G->group = c->gates[c->group_hash[j]].group;
+    }
+    return id;
+}
+
+/* The sum node of canonical terms (gcd 1, first weight positive). */
+static GateId sum_node(Circuit *c, const Term *terms, uint32_t nin) {
+    reserve(c, nin);
+    uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, SUM_THR);
+    size_t i = hg & (c->hash_cap - 1);
+    for (; c->hash[i] >= 0; i = (i + 1) & (c->hash_cap - 1)) {
+        GateId h = c->hash[i];
+        if (c->gates[h].hkey == hg && c->gates[h].kind == G_SUM && same_terms(c, h, terms, nin)) return h;
+    }
+    return new_node(c, G_SUM, terms, nin, 0, ht, hg, i);
+}
+
+/* Divides canonical terms by their gcd and makes the first weight
+ * positive: terms = g * out (out in c->scratch). */
+static const Term *normalize_terms(Circuit *c, const Term *t, uint32_t n, int64_t *gout) {
+    int64_t g = 0;
+    for (uint32_t i = 0; i < n && g != 1; i++) g = gcd64(g, t[i].w);
+    if (n && t[0].w < 0) g = -g;
+    *gout = g ? g : 1;
+    if (g == 1) return t;
+    if (c->cap_scratch < n) {
+        c->cap_scratch = n * 2;
+        c->scratch = xrealloc(c->scratch, sizeof *c->scratch * c->cap_scratch);
+    }
+    for (uint32_t i = 0; i < n; i++) c->scratch[i] = (Term){t[i].src, t[i].w / g};
+    return c->scratch;
+}
+
+void ir_form_share(Circuit *c, Form *f) { ir_form_share_min(c, f, IR_SUM_MIN_TERMS); }
+
+void ir_form_share_min(Circuit *c, Form *f, int min_terms) {
+    ir_form_prepare(c, f);
+    if (f->n < min_terms || f->n < 2) return;
+    int64_t g;
+    const Term *t = normalize_terms(c, f->t, (uint32_t)f->n, &g);
+    GateId s = sum_node(c, t, (uint32_t)f->n);
+    f->n = 1;
+    f->t[0] = (Term){s, g};
+    if (f->cap > 8) { /* a long form's array is not kept by the Val that holds it */
+        f->t = xrealloc(f->t, sizeof *f->t);
+        f->cap = 1;
+    }
+}
+
 GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     if (!is_canon(c, f)) { /* step 1 on a copy, then the fast path */
         Form n, m;
@@ -304,14 +597,22 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     int64_t lo, hi;
     Form z = *f;
     z.c = 0;
-    form_bounds(&z, &lo, &hi);
+    ir_form_bounds(c, &z, &lo, &hi);
     if (t <= lo) return GATE_CONST1;
     if (t > hi) return GATE_CONST0;
     int64_t g = 0;
     for (int i = 0; i < f->n && g != 1; i++) g = gcd64(g, f->t[i].w);
     const Term *terms = f->t;
     uint32_t nin = (uint32_t)f->n;
-    if (g > 1) {
+    Term one;
+    if (nin >= IR_SUM_MIN_TERMS) { /* [g' S >= t], S the shared sum */
+        int64_t gs;
+        const Term *u = normalize_terms(c, terms, nin, &gs);
+        one = (Term){sum_node(c, u, nin), gs < 0 ? -1 : 1};
+        t = ceil_div(t, gs < 0 ? -gs : gs);
+        terms = &one;
+        nin = 1;
+    } else if (g > 1) {
         if (c->cap_scratch < nin) {
             c->cap_scratch = nin * 2;
             c->scratch = xrealloc(c->scratch, sizeof *c->scratch * c->cap_scratch);
@@ -320,45 +621,22 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
         terms = c->scratch;
         t = ceil_div(t, g);
     }
-    if (nin == 1 && terms[0].w == 1 && t == 1) return terms[0].src;
-    if (2 * ((size_t)c->n_gates + 1) > c->hash_cap) rehash(c, c->hash_cap ? 2 * c->hash_cap : 4096);
+    if (nin == 1 && c->gates[terms[0].src].kind == G_SUM) { /* 6. a reachable threshold */
+        int r = reach_threshold(c, terms[0].src, terms[0].w, &t);
+        if (r == 0) return GATE_CONST0;
+        if (r == 1) return GATE_CONST1;
+    }
+    if (nin == 1 && terms[0].w == 1 && t == 1 && c->gates[terms[0].src].kind != G_SUM) return terms[0].src;
+    reserve(c, nin);
     uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, t);
     size_t i = hg & (c->hash_cap - 1);
     for (; c->hash[i] >= 0; i = (i + 1) & (c->hash_cap - 1)) {
         GateId h = c->hash[i];
-        if (c->gates[h].hkey == hg && c->gates[h].thr == t && same_terms(c, h, terms, nin)) return h;
+        if (c->gates[h].hkey == hg && c->gates[h].kind == G_THR && c->gates[h].thr == t && same_terms(c, h, terms, nin))
+            return h;
     }
-    if (c->max_gates && c->n_gates >= c->max_gates) too_big(c);
-    /* a new gate */
-    if (c->n_terms + nin > c->cap_terms) {
-        while (c->n_terms + nin > c->cap_terms) c->cap_terms = c->cap_terms ? 2 * c->cap_terms : 4096;
-        c->terms = xrealloc(c->terms, sizeof *c->terms * c->cap_terms);
-    }
-    GateId id = c->n_gates;
-    add_gate_raw(c, G_THR, t);
-    Gate *G = &c->gates[id];
-    G->n_in = nin;
-    G->origin = c->cur_origin;
-    G->hkey = hg;
-    G->hgroup = ht;
-    if (nin) memcpy(c->terms + c->n_terms, terms, sizeof *terms * nin);
-    c->n_terms += nin;
-    int32_t level = 0;
-    for (uint32_t k = 0; k < nin; k++)
-        if (c->gates[terms[k].src].level > level) level = c->gates[terms[k].src].level;
-    G->level = level + 1;
-    c->hash[i] = id;
-    size_t j = ht & (c->group_hash_cap - 1);
-    while (c->group_hash[j] >= 0 &&
-           !(c->gates[c->group_hash[j]].hgroup == ht && same_terms(c, c->group_hash[j], terms, nin)))
-        j = (j + 1) & (c->group_hash_cap - 1);
-    if (c->group_hash[j] < 0) {
-        c->group_hash[j] = id;
-        G->group = c->n_groups++;
-    } else {
-        G->group = c->gates[c->group_hash[j]].group;
-    }
-    return id;
+    if (c->max_gates && c->n_gates - c->n_sums >= c->max_gates) too_big(c);
+    return new_node(c, G_THR, terms, nin, t, ht, hg, i);
 }
 
 static GateId thr2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t) {
@@ -398,13 +676,14 @@ void ir_sweep(Circuit *c) {
     for (int32_t k = 0; k < c->n_groups; k++) group_map[k] = -1;
     GateId n = 0;
     size_t nt = 0;
-    int32_t ng = 0;
+    int32_t ng = 0, ns = 0;
     for (GateId g = 0; g < c->n_gates; g++) {
         if (!live[g]) {
             map[g] = -1;
             continue;
         }
         Gate G = c->gates[g];
+        ns += G.kind == G_SUM;
         size_t off = nt;
         for (uint32_t k = 0; k < G.n_in; k++) {
             Term tm = c->terms[G.term_off + k];
@@ -423,6 +702,9 @@ void ir_sweep(Circuit *c) {
     c->n_gates = n;
     c->n_terms = nt;
     c->n_groups = ng;
+    c->n_sums = ns;
+    for (GateId g = 0; g < n; g++) c->reach_of[g] = -1; /* sets are not renumbered */
+    c->n_reach_pool = 0;
     size_t cap = 4096;
     while (cap < 2 * (size_t)n) cap *= 2;
     rehash_full(c, cap, true);
@@ -437,11 +719,11 @@ const char *ir_check(const Circuit *c) {
     for (GateId g = 0; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         GateKind want = g < 2 ? G_CONST : g < 2 + c->n_inputs ? G_INPUT : G_THR;
-        if (G->kind != want) {
+        if (G->kind != want && !(want == G_THR && G->kind == G_SUM)) {
             snprintf(msg, sizeof msg, "gate %d: kind %d, expected %d", g, G->kind, want);
             return msg;
         }
-        if (G->kind != G_THR) {
+        if (G->kind == G_CONST || G->kind == G_INPUT) {
             if (G->n_in || G->level) {
                 snprintf(msg, sizeof msg, "gate %d: a constant or input with fan-in or level", g);
                 return msg;
@@ -470,8 +752,27 @@ const char *ir_check(const Circuit *c) {
             }
             if (c->gates[t[k].src].level > level) level = c->gates[t[k].src].level;
         }
+        if (G->kind == G_SUM) {
+            int64_t lo = 0, hi = 0;
+            for (uint32_t k = 0; k < G->n_in; k++) {
+                const Gate *S = &c->gates[t[k].src];
+                lo += min64(t[k].w * S->lo, t[k].w * S->hi);
+                hi += max64(t[k].w * S->lo, t[k].w * S->hi);
+            }
+            if (G->level != level || G->group != -1 || G->lo != lo || G->hi != hi || G->n_in == 0) {
+                snprintf(msg, sizeof msg, "sum node %d: level %d (expected %d), group %d, range [%lld, %lld]", g,
+                         G->level, level, G->group, (long long)G->lo, (long long)G->hi);
+                return msg;
+            }
+            continue;
+        }
         if (G->level != level + 1) {
             snprintf(msg, sizeof msg, "gate %d: level %d, expected %d", g, G->level, level + 1);
+            return msg;
+        }
+        if (G->lo != 0 || G->hi != 1) {
+            snprintf(msg, sizeof msg, "gate %d: range [%lld, %lld], expected [0, 1]", g, (long long)G->lo,
+                     (long long)G->hi);
             return msg;
         }
         if (G->group < 0 || G->group >= c->n_groups) {
@@ -479,11 +780,16 @@ const char *ir_check(const Circuit *c) {
             return msg;
         }
     }
-    for (int i = 0; i < c->n_outputs; i++)
+    for (int i = 0; i < c->n_outputs; i++) {
         if (c->outputs[i] < 0 || c->outputs[i] >= c->n_gates) {
             snprintf(msg, sizeof msg, "output %d reads gate %d, which does not exist", i, c->outputs[i]);
             return msg;
         }
+        if (c->gates[c->outputs[i]].kind == G_SUM) {
+            snprintf(msg, sizeof msg, "output %d reads sum node %d, not a 0/1 gate", i, c->outputs[i]);
+            return msg;
+        }
+    }
     return NULL;
 }
 
@@ -504,28 +810,87 @@ static int bits_of(int64_t v) {
     return b;
 }
 
+int64_t *ir_flat_fanin(const Circuit *c) {
+    int64_t *flat = xcalloc((size_t)c->n_gates, sizeof *flat);
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
+        const Term *t = ir_terms(c, g);
+        int64_t n = 0;
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++)
+            n = min64(n + (c->gates[t[k].src].kind == G_SUM ? flat[t[k].src] : 1), INT64_MAX / 4);
+        flat[g] = n;
+    }
+    return flat;
+}
+
 void ir_stats(const Circuit *c, CircuitStats *s) {
     memset(s, 0, sizeof *s);
     s->inputs = c->n_inputs;
     s->outputs = c->n_outputs;
     s->depth = ir_depth(c);
     s->groups = c->n_groups;
+    s->bytes = (int64_t)(sizeof *c->gates * (size_t)c->n_gates + sizeof *c->terms * c->n_terms);
+    int64_t *flat = ir_flat_fanin(c);
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         Op op = origin_op(G->origin);
-        s->gates++;
-        s->edges += G->n_in;
-        s->by_op[op]++;
-        s->edges_by_op[op] += G->n_in;
-        if ((int64_t)G->n_in > s->max_fanin) s->max_fanin = G->n_in;
-        int b = bits_of(G->thr);
-        if (b > s->max_weight_bits) s->max_weight_bits = b;
+        s->wires += G->n_in;
+        s->wires_by_op[op] += G->n_in;
         const Term *t = ir_terms(c, g);
         for (uint32_t k = 0; k < G->n_in; k++) {
-            b = bits_of(t[k].w);
+            int b = bits_of(t[k].w);
             if (b > s->max_weight_bits) s->max_weight_bits = b;
         }
+        if (G->kind == G_SUM) {
+            s->sums++;
+            continue;
+        }
+        s->gates++;
+        s->edges = min64(s->edges + flat[g], INT64_MAX / 4);
+        s->by_op[op]++;
+        s->edges_by_op[op] = min64(s->edges_by_op[op] + flat[g], INT64_MAX / 4);
+        if (flat[g] > s->max_fanin) s->max_fanin = flat[g];
+        int b = bits_of(G->thr);
+        if (b > s->max_weight_bits) s->max_weight_bits = b;
     }
+    free(flat);
+}
+
+/* Appends w * (node g) to *out, expanding sum nodes; false past max. */
+static bool flatten_into(const Circuit *c, GateId g, int64_t w, int64_t max, Term **out, uint32_t *n, uint32_t *cap) {
+    if (c->gates[g].kind != G_SUM) {
+        if (*n >= max) return false;
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 16;
+            *out = xrealloc(*out, sizeof **out * *cap);
+        }
+        (*out)[(*n)++] = (Term){g, w};
+        return true;
+    }
+    const Term *t = ir_terms(c, g);
+    for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
+        int64_t v;
+        if (__builtin_mul_overflow(w, t[k].w, &v) || v > ((int64_t)1 << 62) || v < -((int64_t)1 << 62)) return false;
+        if (!flatten_into(c, t[k].src, v, max, out, n, cap)) return false;
+    }
+    return true;
+}
+
+bool ir_flatten(const Circuit *c, GateId g, int64_t max_terms, Term **terms, uint32_t *n) {
+    Term *out = NULL;
+    uint32_t k = 0, cap = 0;
+    const Term *t = ir_terms(c, g);
+    bool ok = true;
+    for (uint32_t i = 0; i < c->gates[g].n_in && ok; i++)
+        ok = flatten_into(c, t[i].src, t[i].w, min64(max_terms, UINT32_MAX / 2), &out, &k, &cap);
+    if (!ok) {
+        free(out);
+        return false;
+    }
+    Form f = {.c = 0, .n = (int)k, .cap = (int)cap, .t = out};
+    form_canon(&f); /* sources of a flattened gate are never constants */
+    *terms = f.t;
+    *n = (uint32_t)f.n;
+    return true;
 }
 
 void ir_dump(const Circuit *c, FILE *f) {
@@ -533,7 +898,7 @@ void ir_dump(const Circuit *c, FILE *f) {
             ir_depth(c));
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
-        fprintf(f, "g%d = [", g);
+        fprintf(f, G->kind == G_SUM ? "g%d = (" : "g%d = [", g);
         const Term *t = ir_terms(c, g);
         for (uint32_t k = 0; k < G->n_in; k++) {
             int64_t w = t[k].w;
@@ -542,8 +907,10 @@ void ir_dump(const Circuit *c, FILE *f) {
             if (w != 1 && w != -1) fprintf(f, "%lld*", (long long)(w < 0 ? -w : w));
             fprintf(f, "g%d", t[k].src);
         }
-        fprintf(f, " >= %lld]  level %d  group %d  L%d H%d %s\n", (long long)G->thr, G->level, G->group,
-                origin_layer(G->origin), origin_head(G->origin), op_name(origin_op(G->origin)));
+        if (G->kind == G_SUM) fprintf(f, ")  sum in [%lld, %lld]", (long long)G->lo, (long long)G->hi);
+        else fprintf(f, " >= %lld]", (long long)G->thr);
+        fprintf(f, "  level %d  group %d  L%d H%d %s\n", G->level, G->group, origin_layer(G->origin),
+                origin_head(G->origin), op_name(origin_op(G->origin)));
     }
     for (int i = 0; i < c->n_outputs; i++) fprintf(f, "out%d = g%d\n", i, c->outputs[i]);
 }
@@ -557,25 +924,33 @@ bool ir_majority(const Circuit *c, GateId g, int64_t max_fanin, Lit **lits, int6
                  int64_t *n_zero) {
     const Gate *G = &c->gates[g];
     if (G->kind != G_THR) BUG("ir_majority on gate %d, not a threshold gate", g);
-    const Term *t = ir_terms(c, g);
+    Term *t;
+    uint32_t nin;
+    if (!ir_flatten(c, g, max_fanin, &t, &nin)) return false;
     int64_t m = 0, tp = G->thr;
-    for (uint32_t k = 0; k < G->n_in; k++) {
+    for (uint32_t k = 0; k < nin; k++) {
         int64_t w = t[k].w < 0 ? -t[k].w : t[k].w;
-        if (w > max_fanin) return false;
+        if (w > max_fanin || m + w > max_fanin) {
+            free(t);
+            return false;
+        }
         m += w;
         if (t[k].w < 0) tp += w;
-        if (m > max_fanin) return false;
     }
     int64_t ones = 0, zeros = 0;
     if (2 * tp <= m + 1) ones = m + 1 - 2 * tp;
     else zeros = 2 * tp - m - 1;
-    if (m + ones + zeros > max_fanin) return false;
+    if (m + ones + zeros > max_fanin) {
+        free(t);
+        return false;
+    }
     Lit *l = xmalloc(sizeof *l * (size_t)(m ? m : 1));
     int64_t n = 0;
-    for (uint32_t k = 0; k < G->n_in; k++) {
+    for (uint32_t k = 0; k < nin; k++) {
         int64_t w = t[k].w < 0 ? -t[k].w : t[k].w;
         for (int64_t r = 0; r < w; r++) l[n++] = (Lit){t[k].src, t[k].w < 0};
     }
+    free(t);
     *lits = l;
     *n_lits = n;
     *n_one = ones;

@@ -28,15 +28,24 @@ Val val_const(int64_t v) {
     return x;
 }
 
-Val val_form(Form *f, int64_t lo, int64_t hi) {
+/* The Val of form f (taken) in [lo, hi]; with a circuit, [lo, hi] is
+ * clipped to what the form can reach and a long form is shared as one sum
+ * node (ir_form_share), so every later reader holds one term for it. */
+static Val make_val(Circuit *c, Form *f, int64_t lo, int64_t hi) {
     Val x = {0};
     x.form = *f;
     form_init(f, 0);
-    form_canon(&x.form);
-    int64_t flo, fhi;
-    form_bounds(&x.form, &flo, &fhi);
-    x.lo = max64(lo, flo);
-    x.hi = min64(hi, fhi);
+    if (c) {
+        int64_t flo, fhi;
+        ir_form_share(c, &x.form);
+        ir_form_bounds(c, &x.form, &flo, &fhi);
+        lo = max64(lo, flo);
+        hi = min64(hi, fhi);
+    } else {
+        form_canon(&x.form);
+    }
+    x.lo = lo;
+    x.hi = hi;
     if (x.lo > x.hi) BUG("empty range [%lld, %lld]", (long long)x.lo, (long long)x.hi);
     if (x.lo == x.hi) { /* a constant: drop the gates */
         form_free(&x.form);
@@ -44,6 +53,10 @@ Val val_form(Form *f, int64_t lo, int64_t hi) {
     }
     return x;
 }
+
+Val val_form(Form *f, int64_t lo, int64_t hi) { return make_val(NULL, f, lo, hi); }
+
+Val val_form_in(Circuit *c, Form *f, int64_t lo, int64_t hi) { return make_val(c, f, lo, hi); }
 
 Val val_copy(const Val *v) {
     Val x = {.lo = v->lo, .hi = v->hi, .nbits = v->nbits};
@@ -118,7 +131,7 @@ Val val_lin(const Val *x, int64_t a, const Val *y, int64_t b, int64_t c) {
 void val_thermo(Circuit *c, Val *x) {
     if (x->thermo || x->hi == x->lo) return;
     int64_t n = x->hi - x->lo;
-    ir_form_prepare(c, &x->form);
+    ir_form_share_min(c, &x->form, n > 2 ? 2 : IR_SUM_MIN_TERMS); /* n gates compare it */
     x->thermo = xmalloc(sizeof *x->thermo * (size_t)n);
     for (int64_t k = 1; k <= n; k++) x->thermo[k - 1] = ir_thr(c, &x->form, x->lo + k);
 }
@@ -152,13 +165,14 @@ void val_bits(Circuit *c, Val *x) {
     }
 }
 
-/* Turns a list of thermometer gates over [lo, hi] into a Val. */
-static Val val_from_thermo(GateId *t, int64_t lo, int64_t hi) {
+/* Turns a list of thermometer gates over [lo, hi] into a Val (its form
+ * lo + sum_k t_k shared as one sum node when long). */
+static Val val_from_thermo(Circuit *c, GateId *t, int64_t lo, int64_t hi) {
     Form f;
     form_init(&f, lo);
     for (int64_t k = 0; k < hi - lo; k++) form_add_term(&f, t[k], 1);
     Val x = {.lo = lo, .hi = hi, .form = f, .thermo = t};
-    form_canon(&x.form);
+    ir_form_share(c, &x.form);
     return x;
 }
 
@@ -172,11 +186,11 @@ Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
     form_init(&f, r);
     form_add(&f, &x->form, 1);
     if (res) form_add(&f, &res->form, d);
-    ir_form_prepare(c, &f);
+    ir_form_share_min(c, &f, yhi - ylo > 2 ? 2 : IR_SUM_MIN_TERMS); /* yhi - ylo gates compare it */
     GateId *t = xmalloc(sizeof *t * (size_t)(yhi - ylo ? yhi - ylo : 1));
     for (int64_t v = ylo + 1; v <= yhi; v++) t[v - ylo - 1] = ir_thr(c, &f, v * d);
     form_free(&f);
-    return val_from_thermo(t, ylo, yhi);
+    return val_from_thermo(c, t, ylo, yhi);
 }
 
 Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
@@ -192,7 +206,7 @@ Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
         lo = min64(lo, fk);
         hi = max64(hi, fk);
     }
-    return val_form(&f, lo, hi);
+    return val_form_in(c, &f, lo, hi);
 }
 
 /* AND(a, b) of two 0/1 gates.  When a is a threshold gate [L >= t] at a
@@ -214,7 +228,7 @@ static GateId and_fused(Circuit *c, GateId a, GateId b) {
     const Term *t = ir_terms(c, a);
     for (uint32_t k = 0; k < A->n_in; k++) form_add_term(&f, t[k].src, t[k].w);
     int64_t lo, hi, thr = A->thr;
-    form_bounds(&f, &lo, &hi);
+    ir_form_bounds(c, &f, &lo, &hi);
     int64_t B = hi - thr + 1;
     form_add_term(&f, b, B);
     GateId g = ir_thr(c, &f, thr + B);
@@ -222,6 +236,19 @@ static GateId and_fused(Circuit *c, GateId a, GateId b) {
     return g;
 }
 
+/* Level of x's thermometer gates (building it when missing). */
+static int32_t thermo_level(Circuit *c, Val *x) {
+    val_thermo(c, x);
+    int32_t l = 0;
+    for (int64_t k = 0; k < x->hi - x->lo; k++) l = l > c->gates[x->thermo[k]].level ? l : c->gates[x->thermo[k]].level;
+    return l;
+}
+
+/* flag * x: ANDs of the flag with x's thermometer (hi - lo gates) or with
+ * its binary bits (nbits gates, x - lo = sum 2^k b_k).  The cost model:
+ * bits when the thermometer is above product_direct_max, or when the flag
+ * is deeper than the bits would be (then every AND folds into the flag's
+ * level and the bits cost no depth), and they are fewer gates. */
 Val val_gate_mul(Circuit *c, GateId flag, Val *x) {
     if (flag == GATE_CONST0) return val_const(0);
     if (flag == GATE_CONST1) return val_copy(x);
@@ -230,15 +257,19 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x) {
     form_add_term(&f, flag, x->lo);
     int64_t n = x->hi - x->lo;
     if (n > 0) {
-        if (x->thermo || n <= lower_opts.product_direct_max) { /* n gates */
+        int nb = 0;
+        while (((int64_t)1 << nb) <= n) nb++;
+        bool bits = n > lower_opts.product_direct_max && !x->thermo;
+        if (!bits && nb < n && (x->bits || c->gates[flag].level > thermo_level(c, x) + 1)) bits = true;
+        if (!bits) { /* n gates */
             val_thermo(c, x);
             for (int64_t k = 0; k < n; k++) form_add_term(&f, and_fused(c, flag, x->thermo[k]), 1);
-        } else { /* nbits gates, one level more */
+        } else { /* nbits gates */
             val_bits(c, x);
             for (int k = 0; k < x->nbits; k++) form_add_term(&f, and_fused(c, flag, x->bits[k]), (int64_t)1 << k);
         }
     }
-    return val_form(&f, min64(0, x->lo), max64(0, x->hi));
+    return val_form_in(c, &f, min64(0, x->lo), max64(0, x->hi));
 }
 
 /* x*y = lx ly + lx w + ly u + u w with u = x - lx, w = y - ly; u w is a sum
@@ -267,37 +298,58 @@ Val val_mul(Circuit *c, Val *x, Val *y) {
             for (int j = 0; j < y->nbits; j++)
                 form_add_term(&f, ir_and(c, x->bits[i], y->bits[j]), (int64_t)1 << (i + j));
     }
-    return val_form(&f, lo, hi);
+    return val_form_in(c, &f, lo, hi);
+}
+
+/* |a * b| + |c| < 2^60 */
+static bool small_product(int64_t a, int64_t b, int64_t c) {
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r) || __builtin_add_overflow(r < 0 ? -r : r, c < 0 ? -c : c, &r)) return false;
+    return r < ((int64_t)1 << 60);
 }
 
 /* floor(n/z) >= v <=> n - v z >= 0 when z > 0 (DESIGN.md 3.7).  When z may
- * be 0 (then n = 0 and q = 0): for v >= 1 the gate [K (n - v z) + z >= 1]
- * with K = max(z) + 1 is 0 at z = 0 and equals [n - v z >= 0] for z >= 1;
- * for v <= 0 the plain gate is already 1 at z = 0. */
+ * be 0 (then n = 0 and q = 0) the gate for v >= 1 must be 0 there:
+ * [K (n - v z) + z >= 1] with K = max(z) + 1 (0 at z = 0, [n - v z >= 0]
+ * for z >= 1; no extra level) while K times the range of n - v z fits in
+ * 60 bits; past that, [n - v z + B [z >= 1] >= B] with B = max(n - v z) + 1,
+ * whose weights stay small ([z >= 1] reads z's terms: one level over them).
+ * For v <= 0 the plain gate is already 1 at z = 0.  n and z are shared
+ * sums, so each candidate stores two or three terms. */
 Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi) {
     if (z->lo < 0) BUG("division by a value that may be negative");
     GateId *t = xmalloc(sizeof *t * (size_t)(qhi - qlo ? qhi - qlo : 1));
-    Form nf, zf, kz;
+    Form nf, zf;
     form_copy(&nf, &n->form);
     form_copy(&zf, &z->form);
-    ir_form_prepare(c, &nf);
-    ir_form_prepare(c, &zf);
+    ir_form_share(c, &nf);
+    ir_form_share(c, &zf);
+    int64_t nlo, nhi, K = z->hi + 1;
+    ir_form_bounds(c, &nf, &nlo, &nhi);
+    int64_t nmag = max64(nhi, -nlo);
+    GateId nz = GATE_CONST1; /* [z >= 1], built when first needed */
     for (int64_t v = qlo + 1; v <= qhi; v++) {
         Form f;
-        if (z->lo >= 1 || v <= 0) { /* n - v z */
+        if (z->lo >= 1 || v <= 0) {
             form_combine(&f, &nf, 1, &zf, -v);
             t[v - qlo - 1] = ir_thr(c, &f, 0);
-        } else { /* K (n - v z) + z */
-            form_combine(&kz, &nf, z->hi + 1, &zf, 1 - v * (z->hi + 1));
-            t[v - qlo - 1] = ir_thr(c, &kz, 1);
-            form_free(&kz);
-            continue;
+        } else if (small_product(K, nmag, 0) && small_product(K * v, z->hi, K * nmag)) {
+            form_combine(&f, &nf, K, &zf, 1 - v * K);
+            t[v - qlo - 1] = ir_thr(c, &f, 1);
+        } else {
+            if (nz == GATE_CONST1) nz = z->thermo ? z->thermo[0] : ir_thr(c, &zf, 1);
+            form_combine(&f, &nf, 1, &zf, -v);
+            int64_t lo, hi;
+            ir_form_bounds(c, &f, &lo, &hi);
+            if (hi < 0) hi = 0;
+            form_add_term(&f, nz, hi + 1);
+            t[v - qlo - 1] = ir_thr(c, &f, hi + 1);
         }
         form_free(&f);
     }
     form_free(&nf);
     form_free(&zf);
-    return val_from_thermo(t, qlo, qhi);
+    return val_from_thermo(c, t, qlo, qhi);
 }
 
 /* [max >= v] = OR_j [x_j >= v]: one gate per v in (max lo_j, max hi_j]. */
@@ -316,7 +368,7 @@ Val val_max(Circuit *c, Val *xs, int n) {
         t[v - lo - 1] = ir_thr(c, &f, 1);
         form_free(&f);
     }
-    return val_from_thermo(t, lo, hi);
+    return val_from_thermo(c, t, lo, hi);
 }
 
 /* ties_j = [x_j - m >= 0]; flags_j = [j ties_j - sum_(j'<j) ties_j' >= j]

@@ -13,7 +13,8 @@
 
 #define TC0C_VERSION "0.1.0"
 
-#define DEFAULT_MAX_GATES 10000000LL
+#define DEFAULT_MAX_GATES 100000000LL
+#define DEFAULT_MAX_MEM (4LL << 30) /* --max-mem: 4 GiB */
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -50,7 +51,9 @@ static void usage(FILE *f) {
             "  help                      this text\n"
             "\n"
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
-            "%lld; about 4 GiB of memory); --dump prints every gate.\n"
+            "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
+            "exceeds M bytes, and stops (exit 4) a build whose memory passes it\n"
+            "(default 4G; circuit commands); --dump prints every gate.\n"
             "\n"
             "exit codes: 0 success, 1 usage error, 2 invalid model or input,\n"
             "            3 circuit/reference mismatch, 4 circuit too large\n"
@@ -107,7 +110,7 @@ static int cmd_run(int argc, char **argv) {
 typedef struct {
     const char *model, *outdir;
     int n;
-    long long max_gates, random;
+    long long max_gates, random, max_mem;
     unsigned long long seed;
     const char *gates;
     int pipeline;
@@ -132,6 +135,7 @@ static bool parse_args(const char *cmd, int argc, char **argv, const char *allow
     memset(a, 0, sizeof *a);
     a->n = -1;
     a->max_gates = DEFAULT_MAX_GATES;
+    a->max_mem = DEFAULT_MAX_MEM;
     a->random = 100000;
     a->seed = 1;
     for (int i = 0; i < argc; i++) {
@@ -162,6 +166,14 @@ static bool parse_args(const char *cmd, int argc, char **argv, const char *allow
             a->n = (int)v;
         } else if (!strcmp(o, "--max-gates")) {
             if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->max_gates)) return false;
+        } else if (!strcmp(o, "--max-mem")) { /* bytes, or with a K, M or G suffix */
+            char num[32];
+            const char *s = argv[++i];
+            size_t len = strlen(s);
+            int shift = len && strchr("KMG", s[len - 1]) ? (s[len - 1] == 'K' ? 10 : s[len - 1] == 'M' ? 20 : 30) : 0;
+            snprintf(num, sizeof num, "%.*s", (int)(len - (shift ? 1 : 0)), s);
+            if (!parse_num(cmd, o, num, 1, 1LL << (50 - shift), &a->max_mem)) return false;
+            a->max_mem <<= shift;
         } else if (!strcmp(o, "--random")) {
             if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->random)) return false;
             a->random_set = true;
@@ -194,7 +206,7 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
         fprintf(stderr, "tc0c %s: -n %d exceeds the model's max_len %d\n", cmd, a->n, (*m)->max_len);
         return EXIT_INVALID;
     }
-    CompileOpts o = {.n = a->n, .max_gates = a->max_gates, .quiet = a->quiet};
+    CompileOpts o = {.n = a->n, .max_gates = a->max_gates, .max_mem = a->max_mem, .quiet = a->quiet};
     if (!compile_model(*m, &o, cm)) return EXIT_TOO_BIG;
     if (a->dump) ir_dump(cm->c, stdout);
     return EXIT_OK;
@@ -254,7 +266,8 @@ static bool write_ref(const Args *a, const Model *m) {
 
 static int cmd_compile(int argc, char **argv) {
     Args a;
-    if (!parse_args("compile", argc, argv, "-n -o --max-gates --quiet --dump --gates --pipeline --emit-ref", &a))
+    if (!parse_args("compile", argc, argv, "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref",
+                    &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c compile: needs -o DIR\n");
@@ -308,7 +321,7 @@ static void outputs_bits(const Model *m, const Compiled *cm, const int *out, int
 
 static int cmd_vectors(int argc, char **argv) {
     Args a;
-    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --quiet", &a))
+    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c vectors: needs -o FILE\n");
@@ -373,7 +386,7 @@ static int cmd_vectors(int argc, char **argv) {
 
 static int cmd_stats(int argc, char **argv) {
     Args a;
-    if (!parse_args("stats", argc, argv, "-n --max-gates --quiet --dump", &a)) return EXIT_USAGE;
+    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump", &a)) return EXIT_USAGE;
     a.quiet = true;
     Model *m = NULL;
     Compiled cm = {0};
@@ -386,7 +399,7 @@ static int cmd_stats(int argc, char **argv) {
 
 static int cmd_verify(int argc, char **argv) {
     Args a;
-    if (!parse_args("verify", argc, argv, "-n --random --seed --max-gates --quiet", &a)) return EXIT_USAGE;
+    if (!parse_args("verify", argc, argv, "-n --random --seed --max-gates --max-mem --quiet", &a)) return EXIT_USAGE;
     Model *m = NULL;
     Compiled cm = {0};
     int rc = load_and_compile("verify", &a, &m, &cm);

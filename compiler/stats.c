@@ -11,7 +11,7 @@
 #include <string.h>
 
 typedef struct {
-    int64_t gates, edges;
+    int64_t gates, edges, wires;
     int32_t min_level, max_level;
 } Part;
 
@@ -20,14 +20,18 @@ typedef struct {
 static Part *layer_parts(const Model *m, const Circuit *c) {
     Part *p = xcalloc((size_t)m->n_layers + 1, sizeof *p);
     for (int l = 0; l <= m->n_layers; l++) p[l].min_level = INT32_MAX;
+    int64_t *flat = ir_flat_fanin(c);
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         Part *q = &p[origin_layer(G->origin) + 1];
+        q->wires += G->n_in;
+        if (G->kind == G_SUM) continue;
         q->gates++;
-        q->edges += G->n_in;
+        q->edges = min64(q->edges + flat[g], INT64_MAX / 4);
         if (G->level < q->min_level) q->min_level = G->level;
         if (G->level > q->max_level) q->max_level = G->level;
     }
+    free(flat);
     return p;
 }
 
@@ -48,19 +52,25 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
     cJSON_AddNumberToObject(j, "depth", s.depth);
     cJSON_AddNumberToObject(j, "inputs", (double)s.inputs);
     cJSON_AddNumberToObject(j, "outputs", (double)s.outputs);
+    cJSON_AddNumberToObject(j, "wires", (double)s.wires);
+    cJSON_AddNumberToObject(j, "sum_nodes", (double)s.sums);
     cJSON_AddNumberToObject(j, "edges", (double)s.edges);
+    cJSON_AddNumberToObject(j, "netlist_bytes", (double)s.bytes);
     cJSON_AddNumberToObject(j, "max_fanin", (double)s.max_fanin);
     cJSON_AddNumberToObject(j, "max_weight_bits", s.max_weight_bits);
     cJSON_AddNumberToObject(j, "sum_groups", s.groups);
     cJSON_AddNumberToObject(j, "estimate", (double)cm->estimate);
+    cJSON_AddNumberToObject(j, "estimate_wires", (double)cm->est.wires);
+    cJSON_AddNumberToObject(j, "estimate_bytes", (double)cm->est.bytes);
     cJSON_AddNumberToObject(j, "bits_per_token", cm->bits_per_token);
     cJSON_AddNumberToObject(j, "paper_depth_bound", paper_bound(m->n_layers));
     cJSON *ops = cJSON_AddObjectToObject(j, "by_op");
     for (int op = 0; op < OP__COUNT; op++) {
-        if (!s.by_op[op]) continue;
+        if (!s.by_op[op] && !s.wires_by_op[op]) continue;
         cJSON *o = cJSON_AddObjectToObject(ops, op_name((Op)op));
         cJSON_AddNumberToObject(o, "gates", (double)s.by_op[op]);
         cJSON_AddNumberToObject(o, "edges", (double)s.edges_by_op[op]);
+        cJSON_AddNumberToObject(o, "wires", (double)s.wires_by_op[op]);
     }
     Part *parts = layer_parts(m, cm->c);
     cJSON *layers = cJSON_AddArrayToObject(j, "by_layer");
@@ -70,6 +80,7 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
         else cJSON_AddNumberToObject(o, "layer", l - 1);
         cJSON_AddNumberToObject(o, "gates", (double)parts[l].gates);
         cJSON_AddNumberToObject(o, "edges", (double)parts[l].edges);
+        cJSON_AddNumberToObject(o, "wires", (double)parts[l].wires);
         cJSON_AddNumberToObject(o, "first_level", parts[l].gates ? parts[l].min_level : 0);
         cJSON_AddNumberToObject(o, "last_level", parts[l].gates ? parts[l].max_level : 0);
         cJSON_AddItemToArray(layers, o);
@@ -85,18 +96,22 @@ void stats_print(const Model *m, const Compiled *cm, FILE *f) {
             (long long)s.gates, s.depth, paper_bound(m->n_layers), (long long)s.inputs, (long long)s.outputs);
     fprintf(f, "  edges %lld, max fan-in %lld, max weight %d bits, %d distinct sums, estimate was %lld\n",
             (long long)s.edges, (long long)s.max_fanin, s.max_weight_bits, s.groups, (long long)cm->estimate);
+    fprintf(f, "  wires %lld (%lld sum nodes), netlist %lld bytes; estimate was %lld wires, %lld bytes\n",
+            (long long)s.wires, (long long)s.sums, (long long)s.bytes, (long long)cm->est.wires,
+            (long long)cm->est.bytes);
     fprintf(f, "  by operation:\n");
     for (int op = 0; op < OP__COUNT; op++)
-        if (s.by_op[op])
-            fprintf(f, "    %-11s %10lld gates %12lld edges\n", op_name((Op)op), (long long)s.by_op[op],
-                    (long long)s.edges_by_op[op]);
+        if (s.by_op[op] || s.wires_by_op[op])
+            fprintf(f, "    %-11s %10lld gates %12lld edges %12lld wires\n", op_name((Op)op), (long long)s.by_op[op],
+                    (long long)s.edges_by_op[op], (long long)s.wires_by_op[op]);
     Part *parts = layer_parts(m, cm->c);
     fprintf(f, "  by layer:\n");
     for (int l = 0; l <= m->n_layers; l++) {
         if (l == 0) fprintf(f, "    embed+output");
         else fprintf(f, "    layer %-6d", l - 1);
-        fprintf(f, " %10lld gates %12lld edges  levels %d..%d\n", (long long)parts[l].gates, (long long)parts[l].edges,
-                parts[l].gates ? parts[l].min_level : 0, parts[l].gates ? parts[l].max_level : 0);
+        fprintf(f, " %10lld gates %12lld edges %12lld wires  levels %d..%d\n", (long long)parts[l].gates,
+                (long long)parts[l].edges, (long long)parts[l].wires, parts[l].gates ? parts[l].min_level : 0,
+                parts[l].gates ? parts[l].max_level : 0);
     }
     free(parts);
 }

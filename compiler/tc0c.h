@@ -40,7 +40,10 @@ void *arena_alloc(Arena *a, size_t size); /* zeroed, aborts on OOM */
 char *arena_strdup(Arena *a, const char *s);
 void arena_free(Arena *a);
 
-void *xmalloc(size_t size); /* aborts on OOM */
+void *xmalloc(size_t size); /* aborts on OOM, after alloc_failed_hook */
+/* Called (when set) before an allocation failure aborts: a circuit build
+ * sets it to end with exit 4 and a message naming what was being built. */
+extern void (*alloc_failed_hook)(size_t bytes);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 
@@ -217,6 +220,8 @@ typedef enum {
     G_CONST, /* gates 0 and 1 */
     G_INPUT,
     G_THR,
+    G_SUM, /* a sum node: an integer sum_i w_i x_i over older gates and sum
+            * nodes, no threshold; shared by every gate and form reading it */
 } GateKind;
 
 /* Where a gate came from, for reports and Verilog comments. */
@@ -257,11 +262,13 @@ typedef struct {
 
 typedef struct {
     uint8_t kind;    /* GateKind */
-    int32_t level;   /* threshold depth: constants and inputs 0 */
-    uint32_t n_in;   /* fan-in */
+    int32_t level;   /* threshold depth: constants and inputs 0; a sum node
+                      * has the level of its deepest input (sums cost none) */
+    uint32_t n_in;   /* fan-in: stored terms (a sum node read counts once) */
     size_t term_off; /* first term in Circuit.terms */
-    int64_t thr;
-    int32_t group; /* sum group: gates with identical terms share it */
+    int64_t thr;     /* G_THR only */
+    int64_t lo, hi;  /* the node's value range: [0,1] for a gate, term-wise for a sum */
+    int32_t group;   /* sum group: gates with identical terms share it (-1: sum node) */
     Origin origin;
     uint64_t hkey, hgroup; /* hashes of (terms, thr) and of the terms */
 } Gate;
@@ -284,7 +291,23 @@ typedef struct {
     uint32_t cap_scratch;
     Origin cur_origin; /* stamped on new gates */
     int64_t max_gates; /* ir_thr refuses to grow past this (0: no limit) */
+    int64_t max_mem;   /* bytes: building past this ends with exit 4 (0: no limit) */
+    const char *what;  /* the model file, for exit-4 messages (may be NULL) */
+    int32_t n_sums;    /* sum nodes among the gates */
+    /* reachable values of sum nodes (a sorted superset, at most
+     * IR_REACH_MAX values; ir_thr raises a threshold to the next one) */
+    int32_t *reach_of; /* per node: offset in reach_pool (count, values...), -1 unknown */
+    int64_t *reach_pool;
+    size_t n_reach_pool, cap_reach_pool;
 } Circuit;
+
+/* A form with at least this many terms becomes a shared sum node when a
+ * gate or a Val reads it (DESIGN.md section 7, docs/lowering.md). */
+#define IR_SUM_MIN_TERMS 4
+/* A sum node whose reachable values (over all 0/1 assignments of the gates
+ * it reads) number at most this keeps them: a threshold between two
+ * reachable values is one gate whatever its exact value. */
+#define IR_REACH_MAX 256
 
 Circuit *ir_new(int n_inputs);
 void ir_free(Circuit *c);
@@ -304,7 +327,9 @@ void form_copy(Form *dst, const Form *src);
 void form_add_term(Form *f, GateId g, int64_t w);          /* f += w * g */
 void form_add(Form *f, const Form *g, int64_t scale);      /* f += scale * g */
 void form_canon(Form *f);                                  /* merge, drop zeros and constants */
-void form_bounds(const Form *f, int64_t *lo, int64_t *hi); /* term-wise bound */
+void form_bounds(const Form *f, int64_t *lo, int64_t *hi); /* term-wise bound, every term a 0/1 gate */
+/* Term-wise bound with each source's own range (sum nodes included). */
+void ir_form_bounds(const Circuit *c, const Form *f, int64_t *lo, int64_t *hi);
 /* dst = a f + b g for canonical (sorted, merged) f and g, by merging: the
  * result is canonical too.  dst is initialized here. */
 void form_combine(Form *dst, const Form *f, int64_t a, const Form *g, int64_t b);
@@ -312,6 +337,19 @@ void form_combine(Form *dst, const Form *f, int64_t a, const Form *g, int64_t b)
 /* The gate [f >= t], normalized and hashed; may return a constant gate or
  * an existing gate (x itself for [x >= 1]). */
 GateId ir_thr(Circuit *c, const Form *f, int64_t t);
+/* Absorbs inverters and canonicalizes f (as ir_form_prepare); then, when
+ * it has IR_SUM_MIN_TERMS or more terms, replaces them by g * S, S the
+ * shared sum node of the terms divided by their gcd g (sign normalized so
+ * that F and -F share one node).  Sum nodes are hashed: equal sums are one
+ * node.  Same value, no gate, no level. */
+void ir_form_share(Circuit *c, Form *f);
+/* Same from min_terms terms on (at least 2): for a form that many gates
+ * will compare (a thermometer), sharing pays from two terms. */
+void ir_form_share_min(Circuit *c, Form *f, int min_terms);
+static inline bool ir_is_sum(const Circuit *c, GateId g) { return c->gates[g].kind == G_SUM; }
+/* Weight arithmetic that would overflow, or memory past max_mem: prints
+ * what (model file, layer, head, op) and the knob, exits 4. */
+_Noreturn void ir_refuse(const Circuit *c, const char *why);
 /* Small helpers built on ir_thr. */
 GateId ir_and(Circuit *c, GateId a, GateId b);
 GateId ir_or(Circuit *c, GateId a, GateId b);
@@ -333,14 +371,28 @@ int32_t ir_depth(const Circuit *c);
 typedef struct {
     int64_t gates; /* threshold gates */
     int64_t inputs, outputs;
-    int64_t edges; /* total fan-in of threshold gates */
-    int64_t max_fanin;
+    int64_t sums;      /* sum nodes */
+    int64_t wires;     /* the shared DAG: terms of all sum nodes and gates */
+    int64_t edges;     /* flattened fan-in of the threshold gates: each sum
+                        * node read counts its own flattened terms (an upper
+                        * bound where flattening would merge or cancel terms) */
+    int64_t max_fanin; /* largest flattened fan-in (same bound) */
+    int64_t bytes;     /* memory the netlist holds */
     int32_t depth;
     int32_t groups;           /* distinct weighted sums */
     int max_weight_bits;      /* bits of the largest |weight| or |threshold| */
     int64_t by_op[OP__COUNT]; /* gates per operation */
     int64_t edges_by_op[OP__COUNT];
+    int64_t wires_by_op[OP__COUNT];
 } CircuitStats;
+
+/* Flattened fan-in of every node (sum nodes expanded, saturating at
+ * INT64_MAX / 4); the caller frees the array. */
+int64_t *ir_flat_fanin(const Circuit *c);
+/* Gate g's terms with every sum node expanded into its own terms, merged:
+ * [sum w_i x_i >= thr] over 0/1 gates only.  Returns false (nothing
+ * allocated) when more than max_terms terms would be expanded. */
+bool ir_flatten(const Circuit *c, GateId g, int64_t max_terms, Term **terms, uint32_t *n);
 
 void ir_stats(const Circuit *c, CircuitStats *s);
 void ir_dump(const Circuit *c, FILE *f);
@@ -387,8 +439,12 @@ extern LowerOpts lower_opts;
 
 void val_free(Val *v);
 Val val_const(int64_t v);
-Val val_form(Form *f, int64_t lo, int64_t hi); /* takes f; [lo,hi] clipped to the form's bounds */
-Val val_copy(const Val *v);                    /* shares no memory */
+/* Takes f; [lo, hi] must hold every value the form reaches in the model. */
+Val val_form(Form *f, int64_t lo, int64_t hi);
+/* Same, [lo, hi] also clipped to the form's bounds in c, and a form of
+ * IR_SUM_MIN_TERMS or more terms shared as one sum node (ir_form_share). */
+Val val_form_in(Circuit *c, Form *f, int64_t lo, int64_t hi);
+Val val_copy(const Val *v); /* shares no memory */
 /* The p-bit two's complement value on gates bits[0..p-1] (bit p-1 sign). */
 Val val_from_twos(const GateId *bits, int p);
 /* a*x + b*y + c as a form (interval arithmetic for the range). */
@@ -436,8 +492,15 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x);
 typedef struct {
     int n;             /* input length in tokens */
     int64_t max_gates; /* refuse above this (estimate and build) */
+    int64_t max_mem;   /* bytes: refuse an estimate above this, stop a build past it (0: none) */
     bool quiet;        /* no progress on stderr */
 } CompileOpts;
+
+/* The pre-build estimate (estimate.c): an upper bound in practice. */
+typedef struct {
+    int64_t gates, wires, bytes;
+    const char *driver; /* the largest contributor (static text) */
+} Estimate;
 
 typedef struct {
     Circuit *c;
@@ -445,12 +508,15 @@ typedef struct {
     int bits_per_token;
     int label_bits;   /* OUT_LABEL: bits per position */
     int64_t estimate; /* the pre-build gate estimate */
+    Estimate est;     /* the whole pre-build estimate */
 } Compiled;
 
 int model_token_bits(const Model *m);
 /* Upper-bound estimate of the gate count, with the largest contributor
  * named in *driver (static text). */
 int64_t compile_estimate(const Model *m, int n, const char **driver);
+/* Gates, wires and bytes (docs/lowering.md, "The size guard"). */
+void compile_estimate_full(const Model *m, int n, Estimate *e);
 /* Returns false (after printing why) when the estimate exceeds max_gates. */
 bool compile_model(const Model *m, const CompileOpts *o, Compiled *out);
 void compiled_free(Compiled *cm);

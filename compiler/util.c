@@ -14,20 +14,25 @@ struct ArenaBlock {
     _Alignas(16) unsigned char data[];
 };
 
+void (*alloc_failed_hook)(size_t bytes);
+
 void *xmalloc(size_t size) {
     void *p = malloc(size ? size : 1);
+    if (!p && alloc_failed_hook) alloc_failed_hook(size);
     if (!p) BUG("out of memory allocating %zu bytes", size);
     return p;
 }
 
 void *xcalloc(size_t n, size_t size) {
     void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p && alloc_failed_hook) alloc_failed_hook(n * size);
     if (!p) BUG("out of memory allocating %zu x %zu bytes", n, size);
     return p;
 }
 
 void *xrealloc(void *p, size_t size) {
     void *q = realloc(p, size ? size : 1);
+    if (!q && alloc_failed_hook) alloc_failed_hook(size);
     if (!q) BUG("out of memory reallocating %zu bytes", size);
     return q;
 }

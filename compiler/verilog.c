@@ -13,6 +13,11 @@
  *         depth when the cells are black boxes.
  *   maj   every gate is an instance of rtl/tc0c_maj.v, a majority of
  *         duplicated and complemented inputs and constants.
+ * A shared sum node (ir.c) is one wire `wire [K-1:0] aN = ...;` holding
+ * P = S + M (unsigned, M a constant offset), written once whatever reads
+ * it; a reader takes w S as w P (or |w| ~P for w < 0) and folds the
+ * offsets into its threshold.  The cells and maj styles expand sum nodes
+ * into their gates (ir_flatten).
  * With pipeline K > 0 a register stage follows every K threshold levels;
  * signals that skip stages travel through delay registers; outputs are
  * registered; in_valid travels beside the data (latency in cycles).
@@ -29,6 +34,8 @@ typedef struct {
     int latency;
     int32_t *stage;  /* per gate: stage whose logic computes it (0: input) */
     int32_t *delays; /* per gate: longest delay any reader needs */
+    int8_t *width;   /* per node: bits of its wire (1 for gates, K for sum nodes) */
+    int64_t *off;    /* per sum node: M, its value is the wire's P - M */
 } Emit;
 
 static int bitlen(int64_t v) {
@@ -51,7 +58,7 @@ static void ref_name(const Emit *E, GateId g, int s, char *buf, size_t len) {
         return;
     }
     int d = E->o->pipeline ? (s - 1) - avail(E, g) : 0;
-    const char *base = g < 2 + c->n_inputs ? "x" : "g";
+    const char *base = g < 2 + c->n_inputs ? "x" : c->gates[g].kind == G_SUM ? "a" : "g";
     int id = g < 2 + c->n_inputs ? g - 2 : g;
     if (d > 0) snprintf(buf, len, "%s%d_d%d", base, id, d);
     else snprintf(buf, len, "%s%d", base, id);
@@ -65,7 +72,31 @@ static void origin_comment(FILE *f, Origin o) {
     fprintf(f, "%s\n", op_name(origin_op(o)));
 }
 
-/* Term list of a sum: "{3'd0, g4}", "(g7 ? 4'd0 : 4'd3)", ... */
+/* The unsigned view of node g: U = sum |w| l over literals l = x or ~x
+ * (x a gate or a sum node's wire, ~ for w < 0); g's value is U - M with
+ * M = sum_(w<0) |w| (2^k - 1) + sum w M_x over its terms.  *total is the
+ * largest U.  Returns false when a figure does not fit in 62 bits. */
+static bool unsigned_view(const Emit *E, GateId g, int64_t *total, int64_t *m) {
+    const Circuit *c = E->c;
+    const Gate *G = &c->gates[g];
+    const Term *t = ir_terms(c, g);
+    __extension__ __int128 tot = 0, off = 0;
+    for (uint32_t k = 0; k < G->n_in; k++) {
+        __extension__ __int128 a = t[k].w < 0 ? -(__int128)t[k].w : t[k].w;
+        int w = E->width[t[k].src];
+        __extension__ __int128 top = a * ((((__int128)1) << w) - 1);
+        tot += top;
+        if (t[k].w < 0) off += top;
+        off += (__int128)t[k].w * E->off[t[k].src];
+        if (tot > (__int128)1 << 62 || off > (__int128)1 << 62 || off < -((__int128)1 << 62)) return false;
+    }
+    *total = (int64_t)tot;
+    *m = (int64_t)off;
+    return true;
+}
+
+/* Term list of node g's unsigned sum U in W bits: "{3'd0, g4}",
+ * "(g7 ? 4'd0 : 4'd3)", "({2'd0, ~a9} * 4'd3)", ... */
 static void emit_sum_terms(const Emit *E, GateId g, int s, int W, FILE *f) {
     const Gate *G = &E->c->gates[g];
     const Term *t = ir_terms(E->c, g);
@@ -73,47 +104,62 @@ static void emit_sum_terms(const Emit *E, GateId g, int s, int W, FILE *f) {
     for (uint32_t k = 0; k < G->n_in; k++) {
         ref_name(E, t[k].src, s, name, sizeof name);
         int64_t a = t[k].w < 0 ? -t[k].w : t[k].w;
+        int w = E->width[t[k].src];
         fprintf(f, "%s", k == 0 ? "        " : (k % 6 == 0 ? "\n        + " : " + "));
-        if (t[k].w == 1 && W > 1) fprintf(f, "{%d'd0, %s}", W - 1, name);
+        if (w > 1) { /* a sum node's wire */
+            const char *neg = t[k].w < 0 ? "~" : "";
+            if (a != 1) fprintf(f, "(");
+            if (W > w) fprintf(f, "{%d'd0, %s%s}", W - w, neg, name);
+            else fprintf(f, "%s%s", neg, name);
+            if (a != 1) fprintf(f, " * %d'd%lld)", W, (long long)a);
+        } else if (t[k].w == 1 && W > 1) fprintf(f, "{%d'd0, %s}", W - 1, name);
         else if (t[k].w == 1) fprintf(f, "%s", name);
         else if (t[k].w > 0) fprintf(f, "(%s ? %d'd%lld : %d'd0)", name, W, (long long)a, W);
         else fprintf(f, "(%s ? %d'd0 : %d'd%lld)", name, W, W, (long long)a);
     }
 }
 
-/* sum of |w| and the threshold shifted for complemented inputs */
-static void unsigned_form(const Circuit *c, GateId g, int64_t *total, int64_t *thr) {
-    const Gate *G = &c->gates[g];
-    const Term *t = ir_terms(c, g);
-    int64_t tot = 0, th = G->thr;
-    for (uint32_t k = 0; k < G->n_in; k++) {
-        int64_t a = t[k].w < 0 ? -t[k].w : t[k].w;
-        tot += a;
-        if (t[k].w < 0) th += a;
-    }
-    *total = tot;
-    *thr = th;
-}
-
-static void emit_inputs_list(const Emit *E, GateId g, int s, bool negate_neg, FILE *f) {
-    const Gate *G = &E->c->gates[g];
-    const Term *t = ir_terms(E->c, g);
+static void emit_inputs_list(const Emit *E, const Term *t, uint32_t n, int s, bool negate_neg, FILE *f) {
     char name[48];
     fprintf(f, "{");
-    for (int k = (int)G->n_in - 1; k >= 0; k--) { /* MSB first: input 0 at bit 0 */
+    for (int k = (int)n - 1; k >= 0; k--) { /* MSB first: input 0 at bit 0 */
         ref_name(E, t[k].src, s, name, sizeof name);
         fprintf(f, "%s%s%s", negate_neg && t[k].w < 0 ? "~" : "", name, k ? ", " : "");
     }
     fprintf(f, "}");
 }
 
+/* A sum node: its unsigned wire, once. */
+static bool emit_sum_node(Emit *E, GateId g) {
+    const Circuit *c = E->c;
+    int s = E->o->pipeline ? E->stage[g] : 0;
+    int64_t total, m;
+    if (!unsigned_view(E, g, &total, &m)) {
+        fprintf(stderr, "tc0c: sum node a%d: its width passes 62 bits; lower p or the weights\n", g);
+        return false;
+    }
+    int W = bitlen(total);
+    E->width[g] = (int8_t)W;
+    E->off[g] = m;
+    origin_comment(E->f, c->gates[g].origin);
+    fprintf(E->f, "    wire [%d:0] a%d =\n", W - 1, g);
+    emit_sum_terms(E, g, s, W, E->f);
+    fprintf(E->f, ";\n");
+    return true;
+}
+
 /* thr style: one sum per group (emitted at its first gate), one compare per gate */
-static void emit_thr(Emit *E, GateId g, const GateId *group_first) {
+static bool emit_thr(Emit *E, GateId g, const GateId *group_first) {
     const Circuit *c = E->c;
     const Gate *G = &c->gates[g];
+    if (G->kind == G_SUM) return emit_sum_node(E, g);
     int s = E->o->pipeline ? E->stage[g] : 0;
-    int64_t total, thr;
-    unsigned_form(c, g, &total, &thr);
+    int64_t total, m;
+    if (!unsigned_view(E, g, &total, &m)) {
+        fprintf(stderr, "tc0c: gate g%d: its sum passes 62 bits; lower p or the weights\n", g);
+        return false;
+    }
+    int64_t thr = G->thr + m;
     int W = bitlen(total);
     FILE *f = E->f;
     if (group_first[G->group] == g) {
@@ -122,17 +168,26 @@ static void emit_thr(Emit *E, GateId g, const GateId *group_first) {
         emit_sum_terms(E, g, s, W, f);
         fprintf(f, ";\n");
     }
-    fprintf(f, "    wire g%d = s%d >= %d'd%lld;\n", g, G->group, W, (long long)thr);
+    if (thr <= 0) fprintf(f, "    wire g%d = 1'b1;\n", g);
+    else if (thr > total) fprintf(f, "    wire g%d = 1'b0;\n", g);
+    else fprintf(f, "    wire g%d = s%d >= %d'd%lld;\n", g, G->group, W, (long long)thr);
+    return true;
 }
 
 /* cells style: one tc0c_mthr (or tc0c_thr) instance per group */
-static void emit_cell(Emit *E, GateId first, const GateId *members, int k) {
+static bool emit_cell(Emit *E, GateId first, const GateId *members, int k) {
     const Circuit *c = E->c;
     const Gate *G = &c->gates[first];
     int s = E->o->pipeline ? E->stage[first] : 0;
-    const Term *t = ir_terms(c, first);
+    Term *t;
+    uint32_t nin;
+    if (!ir_flatten(c, first, (int64_t)1 << 20, &t, &nin)) {
+        fprintf(stderr, "tc0c: --gates cells: gate g%d reads more than 2^20 gates through its sums; use --gates thr\n",
+                first);
+        return false;
+    }
     int64_t wmax = 1, smax = 0, tmax = 0;
-    for (uint32_t i = 0; i < G->n_in; i++) {
+    for (uint32_t i = 0; i < nin; i++) {
         int64_t a = t[i].w < 0 ? -t[i].w : t[i].w;
         if (a > wmax) wmax = a;
         smax += a;
@@ -145,10 +200,10 @@ static void emit_cell(Emit *E, GateId first, const GateId *members, int k) {
     FILE *f = E->f;
     origin_comment(f, G->origin);
     for (int j = 0; j < k; j++) fprintf(f, "    wire g%d;\n", members[j]);
-    fprintf(f, "    %s #(.N(%u), ", k == 1 ? "tc0c_thr" : "tc0c_mthr", G->n_in);
+    fprintf(f, "    %s #(.N(%u), ", k == 1 ? "tc0c_thr" : "tc0c_mthr", nin);
     if (k > 1) fprintf(f, ".K(%d), ", k);
     fprintf(f, ".W(%d), .SW(%d),\n        .WEIGHTS({", W, SW);
-    for (int i = (int)G->n_in - 1; i >= 0; i--)
+    for (int i = (int)nin - 1; i >= 0; i--)
         fprintf(f, "%s%d'sd%lld%s", t[i].w < 0 ? "-" : "", W, (long long)(t[i].w < 0 ? -t[i].w : t[i].w),
                 i ? ", " : "");
     fprintf(f, "}),\n        .THRESH({");
@@ -157,12 +212,14 @@ static void emit_cell(Emit *E, GateId first, const GateId *members, int k) {
         fprintf(f, "%s%d'sd%lld%s", th < 0 ? "-" : "", SW, (long long)(th < 0 ? -th : th), j ? ", " : "");
     }
     fprintf(f, "})) c%d (\n        .in(", G->group);
-    emit_inputs_list(E, first, s, false, f);
+    emit_inputs_list(E, t, nin, s, false, f);
     fprintf(f, "),\n        .y(");
     if (k > 1) fprintf(f, "{");
     for (int j = k - 1; j >= 0; j--) fprintf(f, "g%d%s", members[j], j ? ", " : "");
     if (k > 1) fprintf(f, "}");
     fprintf(f, "));\n");
+    free(t);
+    return true;
 }
 
 /* maj style: a majority of literals and constants per gate */
@@ -171,12 +228,9 @@ static bool emit_maj(Emit *E, GateId g) {
     Lit *lits = NULL;
     int64_t nl, n1, n0;
     if (!ir_majority(c, g, E->o->maj_max_fanin, &lits, &nl, &n1, &n0)) {
-        int64_t total, thr;
-        unsigned_form(c, g, &total, &thr);
         fprintf(stderr,
-                "tc0c: --gates maj: gate g%d (fan-in %u, weights summing to %lld) needs more than %lld majority "
-                "inputs; use --gates thr, or lower p\n",
-                g, c->gates[g].n_in, (long long)total, (long long)E->o->maj_max_fanin);
+                "tc0c: --gates maj: gate g%d needs more than %lld majority inputs; use --gates thr, or lower p\n", g,
+                (long long)E->o->maj_max_fanin);
         return false;
     }
     int s = E->o->pipeline ? E->stage[g] : 0;
@@ -206,7 +260,30 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
     if (latency_out) *latency_out = E.latency;
     E.stage = xcalloc((size_t)c->n_gates, sizeof *E.stage);
     E.delays = xcalloc((size_t)c->n_gates, sizeof *E.delays);
-    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) E.stage[g] = K ? (c->gates[g].level + K - 1) / K : 0;
+    E.width = xcalloc((size_t)c->n_gates, sizeof *E.width);
+    E.off = xcalloc((size_t)c->n_gates, sizeof *E.off);
+    bool flat = o->style != GATES_THR; /* sum nodes expanded into their readers */
+    for (GateId g = 0; g < c->n_gates; g++) E.width[g] = 1;
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
+        if (c->gates[g].kind != G_SUM) {
+            E.stage[g] = K ? (c->gates[g].level + K - 1) / K : 0;
+            continue;
+        }
+        int st = K ? 1 : 0; /* a sum node: in the stage of its latest input */
+        const Term *t = ir_terms(c, g);
+        for (uint32_t k = 0; K && k < c->gates[g].n_in; k++)
+            if (E.stage[t[k].src] > st) st = E.stage[t[k].src];
+        E.stage[g] = st;
+    }
+    /* the stage each node's inputs are read in: its own, or, for a sum node
+     * that the flat styles expand, the latest stage of a gate reading it */
+    int32_t *reader = xcalloc((size_t)c->n_gates, sizeof *reader);
+    for (GateId g = c->n_gates - 1; g >= 2 + c->n_inputs; g--) {
+        if (!flat || c->gates[g].kind != G_SUM) reader[g] = E.stage[g];
+        const Term *t = ir_terms(c, g);
+        for (uint32_t k = 0; flat && k < c->gates[g].n_in; k++)
+            if (c->gates[t[k].src].kind == G_SUM && reader[g] > reader[t[k].src]) reader[t[k].src] = reader[g];
+    }
     /* used inputs, delays needed */
     uint8_t *used = xcalloc((size_t)c->n_gates, 1);
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
@@ -214,10 +291,12 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
         for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
             GateId src = t[k].src;
             used[src] = 1;
-            int d = K ? (E.stage[g] - 1) - avail(&E, src) : 0;
+            if (flat && c->gates[src].kind == G_SUM) continue;
+            int d = K ? (reader[g] - 1) - avail(&E, src) : 0;
             if (d > E.delays[src]) E.delays[src] = d;
         }
     }
+    free(reader);
     for (int i = 0; i < c->n_outputs; i++) {
         GateId g = c->outputs[i];
         used[g] = 1;
@@ -266,26 +345,31 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
     GateId *group_first = xmalloc(sizeof *group_first * (size_t)(c->n_groups ? c->n_groups : 1));
     for (int32_t k = 0; k < c->n_groups; k++) group_first[k] = -1;
     for (GateId g = 2 + NI; g < c->n_gates; g++)
-        if (group_first[c->gates[g].group] < 0) group_first[c->gates[g].group] = g;
+        if (c->gates[g].kind != G_SUM && group_first[c->gates[g].group] < 0) group_first[c->gates[g].group] = g;
     GateId *members = xmalloc(sizeof *members * (size_t)(c->n_gates));
     bool ok = true;
     for (GateId g = 2 + NI; g < c->n_gates && ok; g++) {
         if (o->style == GATES_THR) {
-            emit_thr(&E, g, group_first);
+            ok = emit_thr(&E, g, group_first);
+        } else if (c->gates[g].kind == G_SUM) {
+            continue; /* expanded into its readers */
         } else if (o->style == GATES_MAJ) {
             ok = emit_maj(&E, g);
         } else if (group_first[c->gates[g].group] == g) {
             int k = 0;
             for (GateId h = g; h < c->n_gates; h++)
-                if (c->gates[h].group == c->gates[g].group) members[k++] = h;
-            emit_cell(&E, g, members, k);
+                if (c->gates[h].kind != G_SUM && c->gates[h].group == c->gates[g].group) members[k++] = h;
+            ok = emit_cell(&E, g, members, k);
         }
-        if (K)
+        if (K) {
+            char b = c->gates[g].kind == G_SUM ? 'a' : 'g';
             for (int d = 1; d <= E.delays[g]; d++) {
-                fprintf(f, "    reg g%d_d%d;\n", g, d);
-                if (d == 1) fprintf(f, "    always @(posedge clk) g%d_d1 <= g%d;\n", g, g);
-                else fprintf(f, "    always @(posedge clk) g%d_d%d <= g%d_d%d;\n", g, d, g, d - 1);
+                if (E.width[g] > 1) fprintf(f, "    reg [%d:0] %c%d_d%d;\n", E.width[g] - 1, b, g, d);
+                else fprintf(f, "    reg %c%d_d%d;\n", b, g, d);
+                if (d == 1) fprintf(f, "    always @(posedge clk) %c%d_d1 <= %c%d;\n", b, g, b, g);
+                else fprintf(f, "    always @(posedge clk) %c%d_d%d <= %c%d_d%d;\n", b, g, d, b, g, d - 1);
             }
+        }
     }
     if (ok) {
         char name[48];
@@ -315,6 +399,8 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
     free(used);
     free(E.stage);
     free(E.delays);
+    free(E.width);
+    free(E.off);
     if (ok && ferror(f)) {
         fprintf(stderr, "tc0c: error writing the Verilog\n");
         ok = false;

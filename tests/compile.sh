@@ -45,6 +45,10 @@ fi
 # the size guard refuses before building, names the estimate and the knob
 r=$("$T" compile models/anbn.json -n 64 -o "$out" --max-gates 1000 2>&1); rc=$?
 if [ $rc -eq 4 ] && [[ $r == *"estimated"*"exceeds --max-gates 1000"*"Lower n"* ]]; then ok; else bad "size guard: rc=$rc $r"; fi
+# the memory guard: the estimate in bytes, with the model file and the knob; a bad value is a usage error
+r=$("$T" stats models/anbn.json -n 64 --max-mem 1M 2>&1); rc=$?
+if [ $rc -eq 4 ] && [[ $r == *"models/anbn.json"*"wires"*"exceeds --max-mem 1 MiB"*"raise --max-mem"* ]]; then ok; else bad "memory guard: rc=$rc $r"; fi
+r=$("$T" stats models/anbn.json -n 8 --max-mem 2X 2>&1); [ $? -eq 1 ] && ok || bad "--max-mem 2X accepted: $r"
 # usage errors
 r=$("$T" compile models/anbn.json -n 0 -o "$out" 2>&1); [ $? -eq 1 ] && ok || bad "-n 0 accepted: $r"
 r=$("$T" verify models/anbn.json -n 65 2>&1); [ $? -eq 2 ] && [[ $r == *"max_len 64"* ]] && ok || bad "-n 65: $r"

@@ -26,7 +26,7 @@ static int64_t rnd(int64_t n) { return (int64_t)(rnd64() % (uint64_t)n); } /* [0
 /* ---- the naive evaluator: one vector at a time ---- */
 
 static void naive_run(const Circuit *c, const uint64_t *in, uint64_t *out) {
-    uint8_t *v = xcalloc((size_t)c->n_gates, 1);
+    i128 *v = xcalloc((size_t)c->n_gates, sizeof *v); /* a sum node's value is its sum */
     memset(out, 0, sizeof *out * (size_t)c->n_outputs);
     for (int lane = 0; lane < 64; lane++) {
         v[GATE_CONST0] = 0;
@@ -35,8 +35,8 @@ static void naive_run(const Circuit *c, const uint64_t *in, uint64_t *out) {
         for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
             const Term *t = ir_terms(c, g);
             i128 sum = 0;
-            for (uint32_t k = 0; k < c->gates[g].n_in; k++) sum += v[t[k].src] ? (i128)t[k].w : 0;
-            v[g] = sum >= c->gates[g].thr;
+            for (uint32_t k = 0; k < c->gates[g].n_in; k++) sum += v[t[k].src] * (i128)t[k].w;
+            v[g] = c->gates[g].kind == G_SUM ? sum : sum >= c->gates[g].thr;
         }
         for (int k = 0; k < c->n_outputs; k++) out[k] |= (uint64_t)v[c->outputs[k]] << lane;
     }
@@ -116,10 +116,14 @@ static int64_t rnd_threshold(const Form *f) {
 }
 
 /* A source for a gate in a layer: mostly the previous layer, else any
- * older gate or input. */
-static GateId rnd_source(GateId prev_first, GateId prev_end, GateId end) {
-    if (prev_end > prev_first && rnd(4) != 0) return prev_first + (GateId)rnd(prev_end - prev_first);
-    return 2 + (GateId)rnd(end - 2);
+ * older gate or input; a sum node only when sums may be read (small
+ * weights: nested sums stay far below 2^62). */
+static GateId rnd_source(const Circuit *c, bool sums, GateId prev_first, GateId prev_end, GateId end) {
+    for (;;) {
+        GateId g = prev_end > prev_first && rnd(4) != 0 ? prev_first + (GateId)rnd(prev_end - prev_first)
+                                                        : 2 + (GateId)rnd(end - 2);
+        if (sums || !ir_is_sum(c, g)) return g;
+    }
 }
 
 static Circuit *random_circuit(int n_inputs, int layers, int width, int max_fanin, WeightKind kind) {
@@ -129,7 +133,9 @@ static Circuit *random_circuit(int n_inputs, int layers, int width, int max_fani
         GateId first = c->n_gates;
         for (int i = 0; i < width; i++) {
             GateId end = c->n_gates, g;
-            GateId a = rnd_source(prev_first, prev_end, end), b = rnd_source(prev_first, prev_end, end);
+            bool sums = kind == W_UNIT || kind == W_SMALL;
+            GateId a = rnd_source(c, false, prev_first, prev_end, end),
+                   b = rnd_source(c, false, prev_first, prev_end, end);
             int r = (int)rnd(16);
             if (r == 0) g = ir_and(c, a, b);
             else if (r == 1) g = ir_or(c, a, b);
@@ -139,11 +145,14 @@ static Circuit *random_circuit(int n_inputs, int layers, int width, int max_fani
                 form_init(&f, 0);
                 int n = r == 3 ? 2 : 1 + (int)rnd(max_fanin);
                 WeightKind k = r == 4 ? W_UNIT : kind;
-                for (int j = 0; j < n; j++) form_add_term(&f, rnd_source(prev_first, prev_end, end), rnd_weight(k));
-                g = ir_thr(c, &f, rnd_threshold(&f));
+                for (int j = 0; j < n; j++)
+                    form_add_term(&f, rnd_source(c, sums, prev_first, prev_end, end), rnd_weight(k));
+                int64_t lo, hi;
+                ir_form_bounds(c, &f, &lo, &hi);
+                g = ir_thr(c, &f, lo - 1 + rnd(hi - lo + 3));
                 form_free(&f);
             }
-            ir_add_output(c, g);
+            if (!ir_is_sum(c, g)) ir_add_output(c, g);
         }
         prev_first = first;
         prev_end = c->n_gates;
@@ -246,6 +255,7 @@ static void raw_gate(Circuit *c, const Term *t, uint32_t n, int64_t thr) {
     Gate *G = &c->gates[c->n_gates];
     memset(G, 0, sizeof *G);
     G->kind = G_THR;
+    G->hi = 1;
     G->n_in = n;
     G->term_off = c->n_terms;
     G->thr = thr;

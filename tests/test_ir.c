@@ -40,20 +40,20 @@ static GateId thr_of(Circuit *c, int64_t k, int n, const GateId *g, const int64_
     thr_of(c, k, (int)(sizeof((GateId[]){__VA_ARGS__}) / sizeof(GateId)), (GateId[]){__VA_ARGS__}, W_, t)
 
 /* Every gate's value on one input assignment (bit i of x: input i). */
-static void eval_all(const Circuit *c, uint64_t x, uint8_t *v) {
+static void eval_all(const Circuit *c, uint64_t x, int64_t *v) {
     v[GATE_CONST0] = 0;
     v[GATE_CONST1] = 1;
     for (int i = 0; i < c->n_inputs; i++) v[2 + i] = (x >> (i % 64)) & 1;
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Term *t = ir_terms(c, g);
         int64_t s = 0;
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++) s += v[t[k].src] ? t[k].w : 0;
-        v[g] = s >= c->gates[g].thr;
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++) s += v[t[k].src] * t[k].w;
+        v[g] = c->gates[g].kind == G_SUM ? s : s >= c->gates[g].thr; /* a sum node's value is its sum */
     }
 }
 
 static int gate_value(const Circuit *c, GateId g, uint64_t x) {
-    uint8_t *v = xcalloc((size_t)c->n_gates, 1);
+    int64_t *v = xcalloc((size_t)c->n_gates, sizeof *v);
     eval_all(c, x, v);
     int r = v[g];
     free(v);
@@ -318,12 +318,14 @@ static void test_normal_form_random(void) {
                     w = r;
                 }
                 gcd = a;
-                if (tm[k].w < 0) mn += tm[k].w;
-                else mx += tm[k].w;
+                const Gate *S = &c->gates[tm[k].src]; /* a gate [0, 1] or a sum node */
+                mn += tm[k].w < 0 ? tm[k].w * S->hi : tm[k].w * S->lo;
+                mx += tm[k].w < 0 ? tm[k].w * S->lo : tm[k].w * S->hi;
                 if (k && tm[k - 1].src >= tm[k].src) sorted = false;
                 if (tm[k].w == 0 || tm[k].src < 2) sorted = false;
             }
-            CHECK(gcd == 1 && sorted && G->thr > mn && G->thr <= mx && !(G->n_in == 1 && tm[0].w == 1 && G->thr == 1),
+            bool one_gate = G->n_in == 1 && tm[0].w == 1 && G->thr == 1 && !ir_is_sum(c, tm[0].src);
+            CHECK(gcd == 1 && sorted && G->thr > mn && G->thr <= mx && !one_gate && G->n_in < IR_SUM_MIN_TERMS,
                   "round %d: gate not in normal form", round);
         }
         for (uint64_t v = 0; v < (1u << n_in); v++) {
@@ -383,11 +385,16 @@ static Circuit *random_circuit(int n_inputs, int n_gates, int n_outputs) {
         for (int k = 0; k < n; k++)
             form_add_term(&f, 2 + (GateId)rnd(c->n_gates - 2), (rnd(2) ? 1 : -1) * (1 + rnd(3)));
         int64_t lo, hi;
-        form_bounds(&f, &lo, &hi);
+        ir_form_bounds(c, &f, &lo, &hi); /* sources may be sum nodes */
         ir_thr(c, &f, lo + 1 + rnd(hi - lo > 0 ? hi - lo : 1));
         form_free(&f);
     }
-    for (int k = 0; k < n_outputs; k++) ir_add_output(c, (GateId)rnd(c->n_gates));
+    for (int k = 0; k < n_outputs; k++) {
+        GateId g;
+        do g = (GateId)rnd(c->n_gates);
+        while (ir_is_sum(c, g)); /* outputs are 0/1 gates */
+        ir_add_output(c, g);
+    }
     return c;
 }
 
@@ -399,11 +406,12 @@ static void test_sweep(void) {
         int n_out = c->n_outputs;
         enum { SAMPLES = 64 };
         uint64_t xs[SAMPLES];
-        uint8_t *before = xmalloc((size_t)SAMPLES * (size_t)n_out), *v = xmalloc((size_t)c->n_gates);
+        uint8_t *before = xmalloc((size_t)SAMPLES * (size_t)n_out);
+        int64_t *v = xmalloc(sizeof *v * (size_t)c->n_gates);
         for (int s = 0; s < SAMPLES; s++) {
             xs[s] = rnd64();
             eval_all(c, xs[s], v);
-            for (int k = 0; k < n_out; k++) before[s * n_out + k] = v[c->outputs[k]];
+            for (int k = 0; k < n_out; k++) before[s * n_out + k] = (uint8_t)v[c->outputs[k]];
         }
         /* which gates are live, by hand */
         uint8_t *live = xcalloc((size_t)c->n_gates, 1);
@@ -427,7 +435,7 @@ static void test_sweep(void) {
         for (GateId g = 2 + n_inputs; g < c->n_gates; g++) dead += !used[g];
         CHECK(dead == 0, "round %d: %d dead gates left", round, dead);
         /* the same function */
-        v = xrealloc(v, (size_t)c->n_gates);
+        v = xrealloc(v, sizeof *v * (size_t)c->n_gates);
         int diff = 0;
         for (int s = 0; s < SAMPLES; s++) {
             eval_all(c, xs[s], v);
@@ -436,13 +444,15 @@ static void test_sweep(void) {
         CHECK(diff == 0, "round %d: %d output values changed by the sweep", round, diff);
         /* the groups are renumbered densely; hashing finds the gates */
         uint8_t *seen = xcalloc((size_t)c->n_groups + 1, 1);
-        for (GateId g = 2 + n_inputs; g < c->n_gates; g++) seen[c->gates[g].group] = 1;
+        for (GateId g = 2 + n_inputs; g < c->n_gates; g++)
+            if (!ir_is_sum(c, g)) seen[c->gates[g].group] = 1;
         int n_seen = 0;
         for (int32_t k = 0; k < c->n_groups; k++) n_seen += seen[k];
         CHECK(n_seen == c->n_groups, "round %d: %d of %d groups used", round, n_seen, c->n_groups);
         int32_t n_gates = c->n_gates;
         CHECK(copies(c) == 0, "round %d: %d copies of existing gates", round, copies(c));
         for (GateId g = 2 + n_inputs; g < n_gates; g++) {
+            if (ir_is_sum(c, g)) continue;
             Form f;
             form_init(&f, 0);
             for (uint32_t k = 0; k < c->gates[g].n_in; k++)
@@ -627,6 +637,182 @@ static void test_max_gates(void) {
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_TOO_BIG, "the 21st gate: status %d", st);
 }
 
+/* ---- shared sums: sum nodes ---- */
+
+/* The value of node g (a gate's 0/1 or a sum node's sum) on inputs x. */
+static int64_t node_value(const Circuit *c, GateId g, uint64_t x) {
+    int64_t *v = xcalloc((size_t)c->n_gates, sizeof *v);
+    eval_all(c, x, v);
+    int64_t r = v[g];
+    free(v);
+    return r;
+}
+
+static void test_sum_nodes(void) {
+    Circuit *c = ir_new(6);
+    GateId x[6];
+    for (int i = 0; i < 6; i++) x[i] = ir_input(i);
+    int64_t *W_ = (int64_t[]){1, 2, 3, -1, 5};
+    /* a form of IR_SUM_MIN_TERMS or more terms: the gate reads one sum node */
+    GateId a = THR(c, 0, 4, x[0], x[1], x[2], x[3], x[4]);
+    CHECK(c->n_sums == 1 && c->gates[a].n_in == 1 && ir_is_sum(c, ir_terms(c, a)[0].src),
+          "[F >= 4]: %d sums, fan-in %u", c->n_sums, c->gates[a].n_in);
+    GateId S = ir_terms(c, a)[0].src;
+    CHECK(c->gates[S].level == 0 && c->gates[a].level == 1 && c->gates[S].lo == -1 && c->gates[S].hi == 11,
+          "sum node: level %d, range [%lld, %lld]", c->gates[S].level, (long long)c->gates[S].lo,
+          (long long)c->gates[S].hi);
+    /* another threshold, 2F and -F: the same node */
+    GateId b = THR(c, 0, 7, x[0], x[1], x[2], x[3], x[4]);
+    W_ = (int64_t[]){2, 4, 6, -2, 10};
+    GateId b2 = THR(c, 0, 14, x[0], x[1], x[2], x[3], x[4]);
+    W_ = (int64_t[]){-1, -2, -3, 1, -5};
+    GateId d = THR(c, 0, -3, x[0], x[1], x[2], x[3], x[4]); /* F <= 3 */
+    CHECK(c->n_sums == 1 && b == b2 && ir_terms(c, b)[0].src == S && ir_terms(c, d)[0].src == S &&
+              ir_terms(c, d)[0].w == -1 && c->gates[a].group == c->gates[b].group,
+          "equal sums share one node: %d sums", c->n_sums);
+    /* a shallow sum over a deeper gate: the gate reading it is one level up */
+    GateId g1 = ir_and(c, x[0], x[5]);
+    W_ = (int64_t[]){1, 1, 1, 1};
+    GateId e = THR(c, 0, 2, g1, x[1], x[2], x[3]);
+    GateId S2 = ir_terms(c, e)[0].src;
+    CHECK(c->gates[S2].level == 1 && c->gates[e].level == 2, "levels through a sum: %d, %d", c->gates[S2].level,
+          c->gates[e].level);
+    /* ir_form_share: a long form becomes g * S (+ its constant), same value */
+    Form f;
+    form_init(&f, 3);
+    for (int i = 0; i < 6; i++) form_add_term(&f, x[i], 2 * (i + 1));
+    Form orig;
+    form_copy(&orig, &f);
+    ir_form_share(c, &f);
+    CHECK(f.n == 1 && f.t[0].w == 2 && ir_is_sum(c, f.t[0].src) && f.c == 3, "shared form: %d terms, w %lld", f.n,
+          (long long)(f.n ? f.t[0].w : 0));
+    GateId S3 = f.t[0].src;
+    /* a sum over sums (as affine maps of shared values build) */
+    Form g;
+    form_init(&g, 0);
+    form_add_term(&g, S3, 3);
+    form_add_term(&g, S2, -2);
+    form_add_term(&g, x[4], 1);
+    form_add_term(&g, a, 4);
+    int64_t glo, ghi;
+    ir_form_bounds(c, &g, &glo, &ghi);
+    CHECK(glo == 3 * 0 - 2 * 4 + 0 + 0 && ghi == 3 * 21 + 1 + 4, "bounds over sums: [%lld, %lld]", (long long)glo,
+          (long long)ghi);
+    GateId h = ir_thr(c, &g, 20);
+    GateId S4 = ir_terms(c, h)[0].src;
+    CHECK(ir_is_sum(c, S4) && c->gates[S4].level == 1 && c->gates[h].level == 2, "sum of sums: level %d",
+          c->gates[h].level);
+    /* every node's value, exhaustively */
+    for (uint64_t v = 0; v < 64; v++) {
+        int64_t fv = orig.c, fs = f.c + f.t[0].w * node_value(c, S3, v);
+        for (int k = 0; k < orig.n; k++) fv += ((v >> (orig.t[k].src - 2)) & 1) * orig.t[k].w;
+        CHECK(fv == fs, "shared form, inputs %llx: %lld, was %lld", (unsigned long long)v, (long long)fs,
+              (long long)fv);
+        int64_t F = (v & 1) + 2 * ((v >> 1) & 1) + 3 * ((v >> 2) & 1) - ((v >> 3) & 1) + 5 * ((v >> 4) & 1);
+        CHECK(node_value(c, a, v) == (F >= 4) && node_value(c, b, v) == (F >= 7) && node_value(c, d, v) == (F <= 3),
+              "thresholds over one sum, inputs %llx", (unsigned long long)v);
+        int64_t G = 3 * (fs - 3) / 2 - 2 * node_value(c, S2, v) + ((v >> 4) & 1) + 4 * (F >= 4);
+        CHECK(node_value(c, h, v) == (G >= 20), "a gate over a sum of sums, inputs %llx", (unsigned long long)v);
+    }
+    /* flattening: the sum of sums over 0/1 gates, merged */
+    ir_add_output(c, h);
+    Term *t;
+    uint32_t n;
+    CHECK(ir_flatten(c, h, 100, &t, &n), "ir_flatten refused");
+    int64_t want[64] = {0};
+    for (int i = 0; i < 6; i++) want[x[i]] += 3 * (i + 1); /* 3 S3, S3 = F/2 */
+    want[g1] -= 2;
+    want[x[1]] -= 2;
+    want[x[2]] -= 2;
+    want[x[3]] -= 2;
+    want[x[4]] += 1;
+    want[a] += 4;
+    bool same = true;
+    int nz = 0;
+    for (GateId k = 0; k < 64; k++) nz += want[k] != 0;
+    for (uint32_t k = 0; k < n; k++) same &= t[k].w == want[t[k].src] && !ir_is_sum(c, t[k].src);
+    CHECK(same && (int)n == nz, "ir_flatten: %u terms, want %d", n, nz);
+    free(t);
+    CHECK(!ir_flatten(c, h, 5, &t, &n), "ir_flatten past its limit");
+    /* stats: wires are stored terms, edges the flattened fan-in */
+    CircuitStats st;
+    ir_stats(c, &st);
+    CHECK(st.sums == c->n_sums && st.wires == (int64_t)c->n_terms && st.edges >= (int64_t)n && st.max_fanin >= n,
+          "stats: %lld sums, %lld wires (%zu terms), %lld edges", (long long)st.sums, (long long)st.wires, c->n_terms,
+          (long long)st.edges);
+    CHECK(ir_check(c) == NULL, "checker: %s", ir_check(c));
+    ir_sweep(c);
+    CHECK(ir_check(c) == NULL && c->n_outputs == 1, "checker after sweep: %s", ir_check(c));
+    form_free(&f);
+    form_free(&orig);
+    form_free(&g);
+    ir_free(c);
+}
+
+/* ---- thresholds moved to reachable values of a sum node ---- */
+static void test_reach(void) {
+    Circuit *c = ir_new(4);
+    int64_t *W_ = (int64_t[]){3, 5, 7, 11}; /* subset sums 0 3 5 7 8 10 11 12 14 15 16 18 19 21 23 26 */
+    GateId a1 = THR(c, 0, 1, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId a3 = THR(c, 0, 3, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId b24 = THR(c, 0, 24, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId b26 = THR(c, 0, 26, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    GateId z = THR(c, 0, 27, ir_input(0), ir_input(1), ir_input(2), ir_input(3));
+    W_ = (int64_t[]){-3, -5, -7, -11};
+    GateId n25 = THR(c, 0, -25, ir_input(0), ir_input(1), ir_input(2), ir_input(3)); /* S <= 25 */
+    GateId n23 = THR(c, 0, -23, ir_input(0), ir_input(1), ir_input(2), ir_input(3)); /* S <= 23 */
+    CHECK(a1 == a3 && b24 == b26 && z == GATE_CONST0 && n25 == n23 && a1 != b24,
+          "reachable thresholds: %d %d, %d %d, %d, %d %d", a1, a3, b24, b26, z, n25, n23);
+    CHECK(c->gates[a1].thr == 3 && c->gates[b24].thr == 26, "thresholds moved up to 3 and 26: %lld %lld",
+          (long long)c->gates[a1].thr, (long long)c->gates[b24].thr);
+    for (uint64_t v = 0; v < 16; v++) {
+        int64_t S = 3 * (v & 1) + 5 * ((v >> 1) & 1) + 7 * ((v >> 2) & 1) + 11 * ((v >> 3) & 1);
+        CHECK(node_value(c, a1, v) == (S >= 1) && node_value(c, b24, v) == (S >= 24) &&
+                  node_value(c, n25, v) == (S <= 25),
+              "reachable thresholds, inputs %llx", (unsigned long long)v);
+    }
+    CHECK(ir_check(c) == NULL, "checker: %s", ir_check(c));
+    ir_free(c);
+}
+
+/* ---- exit 4 instead of an abort: --max-mem while building, weights
+ * that would overflow ---- */
+static void test_refusals(void) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(99);
+        Circuit *c = ir_new(16);
+        c->max_mem = 1 << 20;
+        for (int k = 0; k < 100000; k++) {
+            Form f;
+            form_init(&f, 0);
+            for (int i = 0; i < 16; i++) form_add_term(&f, ir_input(i), 1 + (k >> i) % 3);
+            ir_thr(c, &f, k % 17);
+            form_free(&f);
+        }
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_TOO_BIG, "--max-mem 1 MiB while building: status %d", st);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(99);
+        Circuit *c = ir_new(2); /* the circuit the message names */
+        (void)c;
+        Form f;
+        form_init(&f, 0);
+        form_add_term(&f, ir_input(0), (int64_t)1 << 61);
+        form_add_term(&f, ir_input(1), (int64_t)1 << 61);
+        form_add(&f, &f, 3); /* 4 * 2^61 passes 2^62 */
+        _exit(0);
+    }
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_TOO_BIG, "weight overflow: status %d", st);
+}
+
 /* ---- ir_majority ---- */
 
 static void test_majority(void) {
@@ -657,14 +843,16 @@ static void test_majority(void) {
             continue;
         }
         int64_t total = n_lits + n_one + n_zero, sum_w = 0;
-        const Term *t = ir_terms(c, g);
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++) sum_w += t[k].w < 0 ? -t[k].w : t[k].w;
+        Term *t; /* the gate's terms over 0/1 gates (its sum node expanded) */
+        uint32_t nt;
+        CHECK(ir_flatten(c, g, 1000, &t, &nt), "round %d: ir_flatten refused", round);
+        for (uint32_t k = 0; k < nt; k++) sum_w += t[k].w < 0 ? -t[k].w : t[k].w;
         CHECK(total % 2 == 1 && n_one >= 0 && n_zero >= 0 && (n_one == 0 || n_zero == 0), "round %d: %lld inputs",
               round, (long long)total);
         CHECK(n_lits == sum_w, "round %d: %lld literals for sum |w| = %lld", round, (long long)n_lits,
               (long long)sum_w);
         /* each term appears |w| times, complemented iff w < 0 */
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
+        for (uint32_t k = 0; k < nt; k++) {
             int64_t cnt = 0;
             for (int64_t j = 0; j < n_lits; j++) cnt += lits[j].src == t[k].src && lits[j].neg == (t[k].w < 0);
             CHECK(cnt == (t[k].w < 0 ? -t[k].w : t[k].w), "round %d: term %u appears %lld times", round, k,
@@ -684,6 +872,7 @@ static void test_majority(void) {
               (long long)total, (long long)(total - 1));
         free(l2);
         free(lits);
+        free(t);
         checked++;
         ir_free(c);
     }
@@ -701,6 +890,9 @@ int main(void) {
     test_check();
     test_stats();
     test_max_gates();
+    test_sum_nodes();
+    test_reach();
+    test_refusals();
     test_majority();
     return check_done("test_ir");
 }

@@ -47,11 +47,11 @@ static void run_prim(const Prim *P, int p, int exhaustive, long count) {
         for (int b = 0; b < p; b++) bits[b] = ir_input(i * p + b);
         x[i] = val_from_twos(bits, p);
     }
-    int32_t before = c->n_gates;
+    int32_t before = c->n_gates - c->n_sums;
     int64_t want_gates = -1;
     int want_depth = -1;
     Val r = P->build(c, x, p, &want_gates, &want_depth);
-    int64_t made = c->n_gates - before;
+    int64_t made = c->n_gates - c->n_sums - before; /* threshold gates, not sum nodes */
     int depth = val_depth(c, &r);
     if (want_gates >= 0)
         CHECK(made == want_gates, "%s p=%d: %lld gates, formula says %lld", P->name, p, (long long)made,
@@ -147,12 +147,13 @@ static int r_free(const int64_t *x, int p, int64_t *out) {
 static Val b_bin(Circuit *c, Val *x, int p, int64_t *g, int *d) {
     Val y = val_copy(&x[0]);
     val_thermo(c, &y);
-    int32_t before = c->n_gates;
+    int32_t before = c->n_gates - c->n_sums;
     val_bits(c, &y);
     *g = -1;
     *d = -1;
     /* p - 1 new gates: the top bit is the thermometer gate T_(2^(p-1)) */
-    CHECK(c->n_gates - before == p - 1, "binary p=%d: %d bit gates, formula says %d", p, c->n_gates - before, p - 1);
+    int32_t made = c->n_gates - c->n_sums - before;
+    CHECK(made == p - 1, "binary p=%d: %d bit gates, formula says %d", p, made, p - 1);
     int lvl = 0;
     for (int b = 0; b < y.nbits; b++)
         if (c->gates[y.bits[b]].level > lvl) lvl = c->gates[y.bits[b]].level;
@@ -226,6 +227,46 @@ static int r_gmul(const int64_t *x, int p, int64_t *out) {
     return 1;
 }
 
+/* ---- flag * value with a flag deeper than the value's bits: the cost
+ * model takes the bits (nbits ANDs instead of 2^p - 1), and every AND is
+ * fused into the flag's level, so the product is no deeper than the flag. */
+static Val b_gmul_deep(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    GateId a = ir_and(c, val_ge(c, &x[0], 1), val_ge(c, &x[0], pmin(p) + 1)); /* level 2 */
+    GateId b = ir_or(c, val_ge(c, &x[0], 2), val_ge(c, &x[0], pmin(p) + 2));  /* level 2 */
+    GateId flag = ir_and(c, a, b);                                            /* level 3: x0 >= 1 */
+    CHECK(c->gates[flag].level == 3, "flag_mul_deep: the flag is at level %d, not 3", c->gates[flag].level);
+    int32_t before = c->n_gates - c->n_sums;
+    Val y = val_gate_mul(c, flag, &x[1]);
+    int32_t made = c->n_gates - c->n_sums - before;
+    /* x1's thermometer, its bits (the top one is a thermometer gate), p ANDs */
+    CHECK(made == ((1 << p) - 1) + (p - 1) + p, "flag_mul_deep p=%d: %d gates, formula says %d", p, made,
+          ((1 << p) - 1) + (p - 1) + p);
+    *g = -1;
+    *d = 3;
+    return y;
+}
+
+/* ---- division where K (n - v z) would pass 60 bits: n and z scaled by
+ * 2^(56 - 2p), so the fused [n - v z + B [z >= 1] >= B] is taken:
+ * 2^p - 1 candidates and [z >= 1], one level over it ---- */
+static Val b_div_big(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    int64_t s = (int64_t)1 << (56 - 2 * p);
+    Val n = val_lin(&x[0], s, NULL, 0, 0);
+    Val z = val_lin(&x[1], s, NULL, 0, -pmin(p) * s);
+    Val q = val_div(c, &n, &z, pmin(p), pmax(p));
+    *g = (int64_t)1 << p;
+    *d = 2;
+    val_free(&n);
+    val_free(&z);
+    return q;
+}
+static int r_div_big(const int64_t *x, int p, int64_t *out) {
+    int64_t n = x[0], z = x[1] - pmin(p);
+    if (z == 0 && n != 0) return 0;
+    *out = z ? sat_p(p, floor_div(n, z)) : 0;
+    return 1;
+}
+
 /* ---- division floor(4 x0 / z), z = x1 + 2^(p-1) in [0, 2^p - 1], saturated
  * to p bits; z = 0 only with n = 0 (the softmax invariant) ---- */
 static Val b_div(Circuit *c, Val *x, int p, int64_t *g, int *d) {
@@ -263,12 +304,13 @@ static int r_max(const int64_t *x, int p, int64_t *out) {
 static Val b_argmax(Circuit *c, Val *x, int p, int64_t *g, int *d) {
     Val m = val_max(c, x, 3);
     GateId flags[3];
-    int32_t before = c->n_gates;
+    int32_t before = c->n_gates - c->n_sums;
     val_argmax(c, x, 3, &m, flags, NULL);
     (void)p;
     *g = -1;
     *d = -1;
-    CHECK(c->n_gates - before <= 6, "argmax: %d gates, formula says at most 2n = 6", c->n_gates - before);
+    int32_t made = c->n_gates - c->n_sums - before;
+    CHECK(made <= 6, "argmax: %d gates, formula says at most 2n = 6", made);
     Form f;
     form_init(&f, 0);
     form_add_term(&f, flags[1], 1);
@@ -296,6 +338,15 @@ static const Prim prims[] = {
     {"argmax", 3, 0, b_argmax, r_argmax},
 };
 
+/* The primitives and routes the shared-sum lowering added, also checked on
+ * random inputs at p = 12 and 16. */
+static const Prim new_prims[] = {
+    {"flag_mul_deep", 2, 0, b_gmul_deep, r_gmul},
+    {"division_big", 2, 0, b_div_big, r_div_big},
+    {"requant", 1, 0, b_requant, r_requant},
+    {"residual", 2, 0, b_resid, r_resid},
+};
+
 int main(void) {
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
         const Prim *P = &prims[i];
@@ -304,6 +355,15 @@ int main(void) {
             run_prim(P, p, 1, 0);
         }
         run_prim(P, 8, 0, 100000);
+    }
+    for (size_t i = 0; i < sizeof new_prims / sizeof new_prims[0]; i++) {
+        const Prim *P = &new_prims[i];
+        if (i < 2) {
+            for (int p = 2; p <= 6; p++) run_prim(P, p, 1, 0);
+            run_prim(P, 8, 0, 100000);
+        }
+        run_prim(P, 12, 0, 20000);
+        run_prim(P, 16, 0, 5000);
     }
     /* the other product route at small p */
     int64_t saved = lower_opts.product_direct_max;
