@@ -341,7 +341,10 @@ GateId ir_not(Circuit *c, GateId a);
  * many ir_thr calls on it take the fast path. */
 void ir_form_prepare(const Circuit *c, Form *f);
 void ir_add_output(Circuit *c, GateId g);
-static inline const Term *ir_terms(const Circuit *c, GateId g) { return c->terms + c->gates[g].term_off; }
+/* (No terms at all: c->terms is NULL, and NULL + 0 is undefined in C.) */
+static inline const Term *ir_terms(const Circuit *c, GateId g) {
+    return c->terms ? c->terms + c->gates[g].term_off : c->terms;
+}
 
 /* Removes gates no output depends on; renumbers (order kept). */
 void ir_sweep(Circuit *c);
@@ -487,7 +490,8 @@ void compiled_unpack_outputs(const Compiled *cm, const Model *m, const uint64_t 
 typedef struct {
     long random; /* random strings when not exhaustive */
     uint64_t seed;
-    bool exhaustive_ok; /* enumerate all |V|^n strings when <= 2^20 */
+    bool exhaustive_ok;     /* enumerate all |V|^n strings when <= exhaustive_max */
+    uint64_t exhaustive_max; /* 0: 2^20 */
 } VerifyOpts;
 
 /* Returns the number of strings checked, or -1 after printing the first
