@@ -54,7 +54,10 @@ static int hex4(const Scan *j, size_t at) {
     int v = 0;
     for (size_t k = at; k < at + 4; k++) {
         unsigned char c = (unsigned char)j->s[k];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (d < 0) return -1;
         v = v * 16 + d;
     }
@@ -143,7 +146,8 @@ static bool scan_number(Scan *j) {
     if (at_end(j) || !(cur(j) >= '0' && cur(j) <= '9')) return scan_fail(j, start, "invalid number");
     if (cur(j) == '0') {
         j->i++;
-        if (!at_end(j) && cur(j) >= '0' && cur(j) <= '9') return scan_fail(j, start, "a number may not have a leading zero");
+        if (!at_end(j) && cur(j) >= '0' && cur(j) <= '9')
+            return scan_fail(j, start, "a number may not have a leading zero");
     } else {
         digits(j);
     }

@@ -164,8 +164,8 @@ static bool set_option(const char *cmd, int k, const char *value, Args *a) {
 /* Parses a command line: options from `allowed` (exact names, each at most
  * once), "--" ending the options, and exactly `n_pos` positional arguments
  * named by `pos_names` ("MODEL STRING").  Returns false after a message. */
-static bool parse_args(const char *cmd, int argc, char **argv, const char *allowed, int n_pos,
-                       const char *pos_names, Args *a) {
+static bool parse_args(const char *cmd, int argc, char **argv, const char *allowed, int n_pos, const char *pos_names,
+                       Args *a) {
     memset(a, 0, sizeof *a);
     a->n = -1;
     a->max_gates = DEFAULT_MAX_GATES;
@@ -197,7 +197,7 @@ static bool parse_args(const char *cmd, int argc, char **argv, const char *allow
             return false;
         }
         a->given[k] = true;
-        const char *value = NULL;
+        const char *value = ""; /* flags take none */
         if (OPTIONS[k].kind != OPT_FLAG) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "tc0c %s: %s needs a value\n", cmd, o);
@@ -502,7 +502,8 @@ static int cmd_verify(int argc, char **argv) {
         for (int i = 0; i < a.n; i++) space *= m->n_vocab;
         VerifyOpts vo = {.random = a.random, .seed = (uint64_t)a.seed};
         if (a.exhaustive) vo.exhaustive_ok = true, vo.exhaustive_max = (uint64_t)1 << 32;
-        else if (given(&a, "--random")) vo.exhaustive_ok = space <= (double)a.random, vo.exhaustive_max = (uint64_t)a.random;
+        else if (given(&a, "--random"))
+            vo.exhaustive_ok = space <= (double)a.random, vo.exhaustive_max = (uint64_t)a.random;
         else vo.exhaustive_ok = true, vo.exhaustive_max = (uint64_t)1 << 20;
         if (a.exhaustive && space > (double)vo.exhaustive_max) {
             fprintf(stderr, "tc0c verify: --exhaustive would check %.0f strings (more than 2^32); use --random K\n",

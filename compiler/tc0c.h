@@ -490,7 +490,7 @@ void compiled_unpack_outputs(const Compiled *cm, const Model *m, const uint64_t 
 typedef struct {
     long random; /* random strings when not exhaustive */
     uint64_t seed;
-    bool exhaustive_ok;     /* enumerate all |V|^n strings when <= exhaustive_max */
+    bool exhaustive_ok;      /* enumerate all |V|^n strings when <= exhaustive_max */
     uint64_t exhaustive_max; /* 0: 2^20 */
 } VerifyOpts;
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(build-essential pkg-config libcjson-dev yosys verilator iverilog
-          nextpnr-ice40 fpga-icestorm cppcheck clang-tidy clang-format
+          nextpnr-ice40 fpga-icestorm cppcheck clang clang-tidy clang-format afl++
           python3 python3-matplotlib)
 
 missing=()
