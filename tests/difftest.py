@@ -228,10 +228,12 @@ def check_model(args, i, tmp, stats):
     if rc == 4:
         stats["refused"] += 1
         return fails, m
+    g = 0
     if rc == 0:
         stats["verified"] += 1
         stats["strings"] += int(out.split(" on ")[1].split()[0]) if " on " in out else 0
         g = int(out.split("strings (")[1].split()[0]) if "strings (" in out else 0
+        stats["max_gates_seen"] = max(stats["max_gates_seen"], g)
         stats["gates"] += g
         stats["nonconst"] += g > 0
     vec = os.path.join(tmp, f"dt{i}.vec")
@@ -256,13 +258,16 @@ def check_model(args, i, tmp, stats):
         stats["runs"] += 1
         if rc != 0 or (m["output"]["kind"] == "label" and out != "\n"):
             fail(f"run '': exit {rc}, printed {out!r}: {err.strip()[:200]}")
-    if args.sim_every and stats["compiled"] % args.sim_every == 0 and not fails and nv == 1:
+    sample = args.sim_every and stats["compiled"] % args.sim_every == 0 and not fails
+    if sample and g > args.sim_max_gates:
+        stats["sims_skipped_big"] += 1  # simulator builds of big netlists take minutes
+    elif sample and nv == 1:
         # A one-symbol vocabulary has 0 input bits; the netlist then declares
         # an unused `tokens` port that Verilator's lint and the Icarus test
         # bench refuse (a known defect of the Verilog/sim flow, reported in
         # docs/testing.md): counted, not simulated.
         stats["sims_skipped_1sym"] += 1
-    elif args.sim_every and stats["compiled"] % args.sim_every == 0 and not fails:
+    elif sample:
         k = stats["compiled"] // args.sim_every
         gates = ["thr", "maj", "cells"][k % 3]
         pipe = str(k % 3 if k % 2 else (k // 2) % 3)
@@ -289,13 +294,14 @@ def main():
     ap.add_argument("--max-gates", type=int, default=200000)
     ap.add_argument("--runs", type=int, default=4, help="run calls per model")
     ap.add_argument("--sim-every", type=int, default=25, help="simulate every K-th compiled model (0: never)")
+    ap.add_argument("--sim-max-gates", type=int, default=3000, help="simulate only circuits up to this size")
     ap.add_argument("--time-limit", type=float, default=0, help="stop after this many seconds")
     ap.add_argument("--timeout", type=int, default=300, help="per command")
     ap.add_argument("--keep", default="build/difftest/failed")
     args = ap.parse_args()
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     stats = dict(verified=0, refused=0, strings=0, runs=0, compiled=0, sims=0, sims_maj_refused=0, gates=0,
-                 sims_skipped_1sym=0,
+                 sims_skipped_1sym=0, sims_skipped_big=0, max_gates_seen=0,
                  nonconst=0)
     passed = failed = 0
     t0 = time.time()
@@ -322,7 +328,8 @@ def main():
           f"in all), {stats['refused']} refused by the size guard, "
           f"{stats['runs']} run calls against vectors, {stats['sims']} simulator runs "
           f"({stats['sims_maj_refused']} refused by --gates maj; {stats['sims_skipped_1sym']} one-symbol models "
-          f"not simulated), {time.time() - t0:.0f}s")
+          f"not simulated, {stats['sims_skipped_big']} over {args.sim_max_gates} gates not simulated), "
+          f"largest circuit {stats['max_gates_seen']} gates, {time.time() - t0:.0f}s")
     print(f"difftest: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
