@@ -10,6 +10,12 @@ WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The same tests built by clang too (when installed): clang's UBSan sees
+# more (pointer-overflow, nullability); build/clang-asan/.
+CLANG   ?= $(shell command -v clang 2>/dev/null)
+CLANG_SAN_FLAGS := -O1 -g -fsanitize=address,undefined,pointer-overflow,nullability -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer
+AFL_CC  ?= afl-clang-fast
 LDLIBS  := $(CJSON_LIBS) -lm
 
 MODEL   ?= models/majority.json
@@ -23,8 +29,13 @@ OBJ     := $(patsubst compiler/%.c,build/obj/%.o,$(LIB_SRC))
 SAN_OBJ := $(patsubst compiler/%.c,build/asan/obj/%.o,$(LIB_SRC))
 TESTS     := $(patsubst tests/%.c,build/tests/%,$(TEST_SRC))
 SAN_TESTS := $(patsubst tests/%.c,build/asan/tests/%,$(TEST_SRC))
+CSAN_OBJ := $(patsubst compiler/%.c,build/clang-asan/obj/%.o,$(LIB_SRC))
+CSAN_TESTS := $(patsubst tests/%.c,build/clang-asan/tests/%,$(TEST_SRC))
+AFL_OBJ := $(patsubst compiler/%.c,build/afl/obj/%.o,$(LIB_SRC))
+# Built for `make test` when clang is installed (tests/run.sh runs what exists).
+CLANG_BUILD := $(if $(CLANG),build/clang-asan/tc0c build/clang-asan/fuzz_harness $(CSAN_TESTS))
 
-.PHONY: all deps demo test test-c lint format clean bench
+.PHONY: all deps demo test test-c lint format clean bench fuzz difftest
 all: build/tc0c
 
 build/obj/%.o: compiler/%.c $(HDR) | deps-check
@@ -34,10 +45,30 @@ build/asan/obj/%.o: compiler/%.c $(HDR) | deps-check
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
 
+build/clang-asan/obj/%.o: compiler/%.c $(HDR) | deps-check
+	@mkdir -p $(dir $@)
+	$(CLANG) $(WARN) $(CLANG_SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
+build/afl/obj/%.o: compiler/%.c $(HDR) | deps-check
+	@mkdir -p $(dir $@)
+	$(AFL_CC) $(WARN) -O2 -g $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -c $< -o $@
+
 build/tc0c: build/obj/main.o $(OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 build/asan/tc0c: build/asan/obj/main.o $(SAN_OBJ)
 	$(CC) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+build/clang-asan/tc0c: build/clang-asan/obj/main.o $(CSAN_OBJ)
+	$(CLANG) $(CLANG_SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+# The fuzzing harness (tests/fuzz/harness.c): plain, sanitized, and AFL++.
+build/fuzz_harness: tests/fuzz/harness.c $(OBJ) $(HDR)
+	$(CC) $(ALL_CFLAGS) -Icompiler $< $(OBJ) -o $@ $(LDLIBS)
+build/asan/fuzz_harness: tests/fuzz/harness.c $(SAN_OBJ) $(HDR)
+	$(CC) $(WARN) $(SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -Icompiler $< $(SAN_OBJ) -o $@ $(LDLIBS)
+build/clang-asan/fuzz_harness: tests/fuzz/harness.c $(CSAN_OBJ) $(HDR)
+	$(CLANG) $(WARN) $(CLANG_SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -Icompiler $< $(CSAN_OBJ) -o $@ \
+	  $(LDLIBS)
+build/afl/fuzz_harness: tests/fuzz/harness.c $(AFL_OBJ) $(HDR)
+	$(AFL_CC) $(WARN) -O2 -g $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -Icompiler $< $(AFL_OBJ) -o $@ $(LDLIBS)
 
 build/tests/%: tests/%.c tests/check.h $(OBJ) $(HDR)
 	@mkdir -p $(dir $@)
@@ -45,6 +76,10 @@ build/tests/%: tests/%.c tests/check.h $(OBJ) $(HDR)
 build/asan/tests/%: tests/%.c tests/check.h $(SAN_OBJ) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -Icompiler $< $(SAN_OBJ) -o $@ $(LDLIBS)
+build/clang-asan/tests/%: tests/%.c tests/check.h $(CSAN_OBJ) $(HDR)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(WARN) $(CLANG_SAN_FLAGS) $(CJSON_CFLAGS) -D_POSIX_C_SOURCE=200809L -Icompiler $< $(CSAN_OBJ) -o $@ \
+	  $(LDLIBS)
 
 # Installs missing Debian packages (only when something is missing).
 deps:
@@ -57,8 +92,25 @@ demo: deps build/tc0c
 	@scripts/demo.sh $(MODEL) $(N)
 
 # Every test, normal build and sanitizer build; ends with "N passed, N failed".
-test: build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS)
+test: build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS) build/fuzz_harness build/asan/fuzz_harness $(CLANG_BUILD)
 	@tests/run.sh
+
+# AFL++ campaigns on the three harnesses (check, run, compile), FUZZ_TIME
+# seconds each, run side by side under nice; seeds: models/, tests/bad/,
+# tests/json/, tests/fuzz/; dictionary tests/fuzz/tc0c.dict.  Crashes and
+# hangs land in build/fuzz/<harness>/default/{crashes,hangs}; copy them to
+# tests/fuzz/<harness>/ so that `make test` replays them (docs/testing.md).
+FUZZ_TIME ?= 1800
+fuzz: build/afl/fuzz_harness
+	@tests/fuzz/fuzz.sh $(FUZZ_TIME)
+
+# Differential testing of random models (docs/testing.md): DIFF_MODELS
+# models from seed DIFF_SEED, run against verify, Verilog in the simulators
+# on a sample.
+DIFF_MODELS ?= 2000
+DIFF_SEED   ?= 1
+difftest: build/tc0c
+	$(PYTHON) tests/difftest.py --models $(DIFF_MODELS) --seed $(DIFF_SEED) --tc0c build/tc0c
 
 # Every benchmark in bench/: one "name: value unit" line per figure, and
 # build/bench/results.json.

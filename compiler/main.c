@@ -41,10 +41,12 @@ static void usage(FILE *f) {
             "  vectors MODEL -n N -o FILE [--random K] [--seed S] [--exhaustive]\n"
             "                            write input vectors and the reference outputs\n"
             "                            for the simulators (default 1000 random)\n"
-            "  verify MODEL -n N [--random K] [--seed S] [--max-gates G] [--quiet]\n"
-            "                            compile, then compare circuit and reference on all\n"
-            "                            |vocab|^N strings when at most 2^20, else on K\n"
-            "                            seeded random strings (default 100000)\n"
+            "  verify MODEL -n N [--random K | --exhaustive] [--seed S] [--max-gates G]\n"
+            "          [--quiet]         compile, then compare circuit and reference: on K\n"
+            "                            seeded random strings with --random K (all strings\n"
+            "                            when there are at most K); on all |vocab|^N strings\n"
+            "                            with --exhaustive; without either, on all strings\n"
+            "                            when at most 2^20, else on 100000 random ones\n"
             "  stats MODEL -n N [--max-gates G]\n"
             "                            compile and print gates, depth, edges, fan-in,\n"
             "                            per operation and per layer\n"
@@ -53,11 +55,15 @@ static void usage(FILE *f) {
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
             "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
             "exceeds M bytes, and stops (exit 4) a build whose memory passes it\n"
-            "(default 4G; circuit commands); --dump prints every gate.\n"
+            "(default 4G; circuit commands); --dump prints every gate.  Options are\n"
+            "matched exactly and given at most once; \"--\" ends the options (tc0c run\n"
+            "MODEL -- --x evaluates the string \"--x\").\n"
             "\n"
             "exit codes: 0 success, 1 usage error, 2 invalid model or input,\n"
-            "            3 circuit/reference mismatch, 4 circuit too large\n"
-            "Model format: docs/model-format.md; exact semantics: docs/numerics.md.\n",
+            "            3 circuit/reference mismatch, 4 circuit too large,\n"
+            "            5 cannot write an output file or directory\n"
+            "Command line and outputs: docs/cli.md; model format: docs/model-format.md;\n"
+            "exact semantics: docs/numerics.md.\n",
             DEFAULT_MAX_GATES);
 }
 
@@ -68,9 +74,173 @@ static int usage_error(const char *fmt, const char *arg) {
     return EXIT_USAGE;
 }
 
+/* Everything a command line can say; the option table below fills it. */
+typedef struct {
+    const char *pos[2]; /* positional arguments: MODEL [STRING] */
+    int n_pos;
+    const char *outdir, *gates;
+    long long n, max_gates, max_mem, random, seed, pipeline;
+    bool quiet, dump, exhaustive, emit_ref, trace;
+    bool given[16]; /* per OPTIONS entry: seen on the command line */
+} Args;
+
+typedef enum { OPT_FLAG, OPT_INT, OPT_BYTES, OPT_STR } OptKind; /* OPT_BYTES: an integer with an optional K, M or G */
+
+/* One row per option.  Adding an option is one row here (name, kind, range
+ * or choices, Args field) plus its name in the commands' lists below. */
+typedef struct {
+    const char *name;
+    OptKind kind;
+    long long lo, hi;    /* OPT_INT: accepted range */
+    const char *choices; /* OPT_STR: "a|b|c", or NULL for any value */
+    size_t field;        /* offsetof(Args, ...): bool, long long or const char * */
+} OptSpec;
+
+static const OptSpec OPTIONS[] = {
+    {"-n", OPT_INT, 1, MAX_LEN, NULL, offsetof(Args, n)},
+    {"-o", OPT_STR, 0, 0, NULL, offsetof(Args, outdir)},
+    {"--max-gates", OPT_INT, 1, 1LL << 40, NULL, offsetof(Args, max_gates)},
+    {"--max-mem", OPT_BYTES, 1, 1LL << 50, NULL, offsetof(Args, max_mem)},
+    {"--random", OPT_INT, 1, 1LL << 40, NULL, offsetof(Args, random)},
+    {"--seed", OPT_INT, 0, 1LL << 62, NULL, offsetof(Args, seed)},
+    {"--pipeline", OPT_INT, 0, 1000, NULL, offsetof(Args, pipeline)},
+    {"--gates", OPT_STR, 0, 0, "thr|maj|cells", offsetof(Args, gates)},
+    {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
+    {"--dump", OPT_FLAG, 0, 0, NULL, offsetof(Args, dump)},
+    {"--exhaustive", OPT_FLAG, 0, 0, NULL, offsetof(Args, exhaustive)},
+    {"--emit-ref", OPT_FLAG, 0, 0, NULL, offsetof(Args, emit_ref)},
+    {"--trace", OPT_FLAG, 0, 0, NULL, offsetof(Args, trace)},
+};
+#define N_OPTIONS ((int)(sizeof OPTIONS / sizeof OPTIONS[0]))
+_Static_assert(sizeof OPTIONS / sizeof OPTIONS[0] <= sizeof((Args *)0)->given, "Args.given too small");
+
+/* Whether the space-separated list holds exactly the word w. */
+static bool in_list(const char *list, const char *w) {
+    size_t len = strlen(w);
+    for (const char *s = list; *s;) {
+        const char *e = strchr(s, ' ');
+        size_t k = e ? (size_t)(e - s) : strlen(s);
+        if (k == len && strncmp(s, w, k) == 0) return true;
+        if (!e) break;
+        s = e + 1;
+    }
+    return false;
+}
+
+static bool parse_num(const char *cmd, const char *opt, const char *s, long long lo, long long hi, long long *v) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || *end || end == s || x < lo || x > hi) {
+        fprintf(stderr, "tc0c %s: %s needs a whole number from %lld to %lld, got '%s'\n", cmd, opt, lo, hi, s);
+        return false;
+    }
+    *v = x;
+    return true;
+}
+
+/* Stores the value of option OPTIONS[k]; false after a usage message. */
+static bool set_option(const char *cmd, int k, const char *value, Args *a) {
+    const OptSpec *o = &OPTIONS[k];
+    char *field = (char *)a + o->field;
+    if (o->kind == OPT_FLAG) {
+        *(bool *)field = true;
+    } else if (o->kind == OPT_INT || o->kind == OPT_BYTES) {
+        long long v;
+        char num[32];
+        size_t len = strlen(value);
+        int shift = 0;
+        if (o->kind == OPT_BYTES && len && strchr("KMG", value[len - 1]))
+            shift = value[len - 1] == 'K' ? 10 : value[len - 1] == 'M' ? 20 : 30;
+        snprintf(num, sizeof num, "%.*s", (int)(len - (shift ? 1 : 0)), value);
+        if (!parse_num(cmd, o->name, num, o->lo, o->hi >> shift, &v)) return false;
+        v = (long long)((unsigned long long)v << shift);
+        memcpy(field, &v, sizeof v);
+    } else {
+        if (o->choices) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "%s", o->choices);
+            for (char *c = buf; *c; c++)
+                if (*c == '|') *c = ' ';
+            if (!in_list(buf, value)) {
+                fprintf(stderr, "tc0c %s: %s takes %s, got '%s'\n", cmd, o->name, o->choices, value);
+                return false;
+            }
+        }
+        memcpy(field, &value, sizeof value);
+    }
+    return true;
+}
+
+/* Parses a command line: options from `allowed` (exact names, each at most
+ * once), "--" ending the options, and exactly `n_pos` positional arguments
+ * named by `pos_names` ("MODEL STRING").  Returns false after a message. */
+static bool parse_args(const char *cmd, int argc, char **argv, const char *allowed, int n_pos, const char *pos_names,
+                       Args *a) {
+    memset(a, 0, sizeof *a);
+    a->n = -1;
+    a->max_gates = DEFAULT_MAX_GATES;
+    a->max_mem = DEFAULT_MAX_MEM;
+    a->random = 100000;
+    a->seed = 1;
+    bool options_done = false;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        if (options_done || o[0] != '-' || !o[1]) {
+            if (a->n_pos >= n_pos) {
+                fprintf(stderr, "tc0c %s: unexpected argument '%s'\nTry 'tc0c help'.\n", cmd, o);
+                return false;
+            }
+            a->pos[a->n_pos++] = o;
+            continue;
+        }
+        if (!strcmp(o, "--")) {
+            options_done = true;
+            continue;
+        }
+        int k = 0;
+        while (k < N_OPTIONS && strcmp(OPTIONS[k].name, o) != 0) k++;
+        if (k == N_OPTIONS || !in_list(allowed, o)) {
+            fprintf(stderr, "tc0c %s: unknown option '%s'\nTry 'tc0c help'.\n", cmd, o);
+            return false;
+        }
+        if (a->given[k]) {
+            fprintf(stderr, "tc0c %s: option %s given twice\n", cmd, o);
+            return false;
+        }
+        a->given[k] = true;
+        const char *value = ""; /* flags take none */
+        if (OPTIONS[k].kind != OPT_FLAG) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tc0c %s: %s needs a value\n", cmd, o);
+                return false;
+            }
+            value = argv[++i];
+        }
+        if (!set_option(cmd, k, value, a)) return false;
+    }
+    if (a->n_pos < n_pos) {
+        fprintf(stderr, "tc0c %s: needs %s\nTry 'tc0c help'.\n", cmd, pos_names);
+        return false;
+    }
+    if (in_list(allowed, "-n") && a->n < 0) {
+        fprintf(stderr, "tc0c %s: needs MODEL and -n N\nTry 'tc0c help'.\n", cmd);
+        return false;
+    }
+    bug_set_context(a->pos[0]);
+    return true;
+}
+
+static bool given(const Args *a, const char *name) {
+    for (int k = 0; k < N_OPTIONS; k++)
+        if (!strcmp(OPTIONS[k].name, name)) return a->given[k];
+    return false;
+}
+
 static int cmd_check(int argc, char **argv) {
-    if (argc != 1) return usage_error("check takes one MODEL argument%s", "");
-    Model *m = model_load(argv[0]);
+    Args a;
+    if (!parse_args("check", argc, argv, "", 1, "MODEL", &a)) return EXIT_USAGE;
+    Model *m = model_load(a.pos[0]);
     if (!m) return EXIT_INVALID;
     model_summary(m, stdout);
     model_free(m);
@@ -78,24 +248,17 @@ static int cmd_check(int argc, char **argv) {
 }
 
 static int cmd_run(int argc, char **argv) {
-    const char *model = NULL, *str = NULL;
-    bool trace = false;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--trace") == 0) trace = true;
-        else if (argv[i][0] == '-' && argv[i][1] == '-') return usage_error("run: unknown option '%s'", argv[i]);
-        else if (!model) model = argv[i];
-        else if (!str) str = argv[i];
-        else return usage_error("run: unexpected argument '%s'", argv[i]);
-    }
-    if (!model || !str) return usage_error("run needs MODEL and STRING%s", "");
-    Model *m = model_load(model);
+    Args a;
+    if (!parse_args("run", argc, argv, "--trace", 2, "MODEL and STRING", &a)) return EXIT_USAGE;
+    const char *str = a.pos[1];
+    Model *m = model_load(a.pos[0]);
     if (!m) return EXIT_INVALID;
     int *tokens = xcalloc(strlen(str) + 1, sizeof *tokens);
     int n = model_tokenize(m, str, tokens);
     int rc = EXIT_INVALID;
     if (n >= 0) {
         int *out = xcalloc((size_t)model_n_outputs(m, n) + 1, sizeof *out);
-        ref_run(m, tokens, n, out, trace ? stdout : NULL);
+        ref_run(m, tokens, n, out, a.trace ? stdout : NULL);
         model_print_outputs(m, out, n, stdout);
         putchar('\n');
         free(out);
@@ -106,136 +269,66 @@ static int cmd_run(int argc, char **argv) {
     return rc;
 }
 
-/* Options shared by the circuit commands. */
-typedef struct {
-    const char *model, *outdir;
-    int n;
-    long long max_gates, random, max_mem;
-    unsigned long long seed;
-    const char *gates;
-    int pipeline;
-    bool quiet, dump, exhaustive, random_set, emit_ref;
-} Args;
-
-static bool parse_num(const char *cmd, const char *opt, const char *s, long long lo, long long hi, long long *v) {
-    char *end;
-    errno = 0;
-    long long x = s ? strtoll(s, &end, 10) : 0;
-    if (!s || errno || *end || end == s || x < lo || x > hi) {
-        fprintf(stderr, "tc0c %s: %s needs a whole number from %lld to %lld, got '%s'\n", cmd, opt, lo, hi, s ? s : "");
-        return false;
-    }
-    *v = x;
-    return true;
-}
-
-/* Parses MODEL -n N and the options; "allowed" lists the options the
- * command takes.  Returns false after printing a usage error. */
-static bool parse_args(const char *cmd, int argc, char **argv, const char *allowed, Args *a) {
-    memset(a, 0, sizeof *a);
-    a->n = -1;
-    a->max_gates = DEFAULT_MAX_GATES;
-    a->max_mem = DEFAULT_MAX_MEM;
-    a->random = 100000;
-    a->seed = 1;
-    for (int i = 0; i < argc; i++) {
-        const char *o = argv[i];
-        long long v;
-        if (o[0] != '-' || !o[1]) {
-            if (a->model) {
-                fprintf(stderr, "tc0c %s: unexpected argument '%s'\n", cmd, o);
-                return false;
-            }
-            a->model = o;
-            continue;
-        }
-        if (!strstr(allowed, o)) {
-            fprintf(stderr, "tc0c %s: unknown option '%s'\nTry 'tc0c help'.\n", cmd, o);
-            return false;
-        }
-        if (!strcmp(o, "--quiet")) a->quiet = true;
-        else if (!strcmp(o, "--dump")) a->dump = true;
-        else if (!strcmp(o, "--exhaustive")) a->exhaustive = true;
-        else if (!strcmp(o, "--emit-ref")) a->emit_ref = true;
-        else if (i + 1 >= argc) {
-            fprintf(stderr, "tc0c %s: %s needs a value\n", cmd, o);
-            return false;
-        } else if (!strcmp(o, "-o")) a->outdir = argv[++i];
-        else if (!strcmp(o, "-n")) {
-            if (!parse_num(cmd, o, argv[++i], 1, MAX_LEN, &v)) return false;
-            a->n = (int)v;
-        } else if (!strcmp(o, "--max-gates")) {
-            if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->max_gates)) return false;
-        } else if (!strcmp(o, "--max-mem")) { /* bytes, or with a K, M or G suffix */
-            char num[32];
-            const char *s = argv[++i];
-            size_t len = strlen(s);
-            int shift = len && strchr("KMG", s[len - 1]) ? (s[len - 1] == 'K' ? 10 : s[len - 1] == 'M' ? 20 : 30) : 0;
-            snprintf(num, sizeof num, "%.*s", (int)(len - (shift ? 1 : 0)), s);
-            if (!parse_num(cmd, o, num, 1, 1LL << (50 - shift), &a->max_mem)) return false;
-            a->max_mem <<= shift;
-        } else if (!strcmp(o, "--random")) {
-            if (!parse_num(cmd, o, argv[++i], 1, 1LL << 40, &a->random)) return false;
-            a->random_set = true;
-        } else if (!strcmp(o, "--pipeline")) {
-            if (!parse_num(cmd, o, argv[++i], 0, 1000, &v)) return false;
-            a->pipeline = (int)v;
-        } else if (!strcmp(o, "--gates")) {
-            a->gates = argv[++i];
-            if (strcmp(a->gates, "thr") && strcmp(a->gates, "maj") && strcmp(a->gates, "cells")) {
-                fprintf(stderr, "tc0c %s: --gates takes thr, maj or cells, got '%s'\n", cmd, a->gates);
-                return false;
-            }
-        } else if (!strcmp(o, "--seed")) {
-            if (!parse_num(cmd, o, argv[++i], 0, 1LL << 62, &v)) return false;
-            a->seed = (unsigned long long)v;
-        }
-    }
-    if (!a->model || a->n < 0) {
-        fprintf(stderr, "tc0c %s: needs MODEL and -n N\nTry 'tc0c help'.\n", cmd);
-        return false;
-    }
-    return true;
-}
-
 /* Loads the model and compiles it; returns an exit code (0: ok). */
 static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled *cm) {
-    *m = model_load(a->model);
+    *m = model_load(a->pos[0]);
     if (!*m) return EXIT_INVALID;
     if (a->n > (*m)->max_len) {
-        fprintf(stderr, "tc0c %s: -n %d exceeds the model's max_len %d\n", cmd, a->n, (*m)->max_len);
+        fprintf(stderr, "tc0c %s: %s: -n %lld exceeds the model's max_len %d\n", cmd, a->pos[0], a->n, (*m)->max_len);
         return EXIT_INVALID;
     }
-    CompileOpts o = {.n = a->n, .max_gates = a->max_gates, .max_mem = a->max_mem, .quiet = a->quiet};
-    if (!compile_model(*m, &o, cm)) return EXIT_TOO_BIG;
+    CompileOpts o = {.n = (int)a->n, .max_gates = a->max_gates, .max_mem = a->max_mem, .quiet = a->quiet};
+    if (!compile_model(*m, &o, cm)) {
+        fprintf(stderr, "tc0c %s: %s: refused by the size guard (exit %d)\n", cmd, a->pos[0], EXIT_TOO_BIG);
+        return EXIT_TOO_BIG;
+    }
     if (a->dump) ir_dump(cm->c, stdout);
     return EXIT_OK;
 }
 
 /* DIR/<name>_n<N><suffix> */
-static char *out_path(const char *dir, const Model *m, int n, const char *suffix) {
+static char *out_path(const char *dir, const Model *m, long long n, const char *suffix) {
     size_t len = strlen(dir) + strlen(m->name) + strlen(suffix) + 32;
     char *path = xmalloc(len);
-    snprintf(path, len, "%s/%s_n%d%s", dir, m->name, n, suffix);
+    snprintf(path, len, "%s/%s_n%lld%s", dir, m->name, n, suffix);
     return path;
 }
 
-/* Writes the Verilog netlist; returns the latency or -1 on error. */
+/* Closes f and reports a write error; false on error (the file removed). */
+static bool close_output(const char *cmd, FILE *f, const char *path) {
+    bool bad = ferror(f) != 0;
+    int err = errno;
+    if (fclose(f) != 0) {
+        bad = true;
+        err = errno;
+    }
+    if (bad) {
+        fprintf(stderr, "tc0c %s: cannot write %s: %s\n", cmd, path, err ? strerror(err) : "write error");
+        remove(path);
+    }
+    return !bad;
+}
+
+/* Writes the Verilog netlist; returns the latency, or -1 when the circuit
+ * cannot be written in this style (EXIT_INVALID), or -2 when the file
+ * cannot be written (EXIT_OUTPUT). */
 static int write_verilog(const Args *a, const Model *m, const Compiled *cm) {
     VerilogOpts vo = {.style = GATES_THR, .pipeline = a->pipeline, .maj_max_fanin = 4096};
     if (a->gates && !strcmp(a->gates, "maj")) vo.style = GATES_MAJ;
     if (a->gates && !strcmp(a->gates, "cells")) vo.style = GATES_CELLS;
     char *path = out_path(a->outdir, m, a->n, ".v");
     char module[96];
-    snprintf(module, sizeof module, "%s_n%d", m->name, a->n);
-    int latency = -1;
+    snprintf(module, sizeof module, "%s_n%lld", m->name, a->n);
+    int latency = -2;
     FILE *f = fopen(path, "wb");
     if (!f) {
         fprintf(stderr, "tc0c compile: cannot write %s: %s\n", path, strerror(errno));
     } else {
+        errno = 0;
         bool ok = verilog_write(m, cm, &vo, module, f, &latency);
-        ok &= fclose(f) == 0;
-        if (!ok) {
+        bool io_ok = close_output("compile", f, path);
+        if (!io_ok) latency = -2;
+        else if (!ok) {
             remove(path);
             latency = -1;
         } else if (!a->quiet) {
@@ -246,28 +339,33 @@ static int write_verilog(const Args *a, const Model *m, const Compiled *cm) {
     return latency;
 }
 
-/* Writes DIR/<name>_n<N>_ref.v; returns false after printing why. */
-static bool write_ref(const Args *a, const Model *m) {
+/* Writes DIR/<name>_n<N>_ref.v; returns an exit code after printing why. */
+static int write_ref(const Args *a, const Model *m) {
     char *path = out_path(a->outdir, m, a->n, "_ref.v");
     char module[96];
-    snprintf(module, sizeof module, "%s_n%d_ref", m->name, a->n);
+    snprintf(module, sizeof module, "%s_n%lld_ref", m->name, a->n);
     FILE *f = fopen(path, "wb");
-    bool ok = f != NULL;
-    if (!f) fprintf(stderr, "tc0c compile: cannot write %s: %s\n", path, strerror(errno));
-    else {
-        ok = refrtl_write(m, a->n, module, f);
-        ok &= fclose(f) == 0;
-        if (!ok) remove(path);
-        else if (!a->quiet) fprintf(stderr, "tc0c: wrote %s\n", path);
+    int rc = EXIT_OK;
+    if (!f) {
+        fprintf(stderr, "tc0c compile: cannot write %s: %s\n", path, strerror(errno));
+        rc = EXIT_OUTPUT;
+    } else {
+        errno = 0;
+        bool ok = refrtl_write(m, (int)a->n, module, f);
+        if (!close_output("compile", f, path)) rc = EXIT_OUTPUT;
+        else if (!ok) {
+            remove(path);
+            rc = EXIT_INVALID;
+        } else if (!a->quiet) fprintf(stderr, "tc0c: wrote %s\n", path);
     }
     free(path);
-    return ok;
+    return rc;
 }
 
 static int cmd_compile(int argc, char **argv) {
     Args a;
     if (!parse_args("compile", argc, argv, "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref",
-                    &a))
+                    1, "MODEL", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c compile: needs -o DIR\n");
@@ -280,22 +378,22 @@ static int cmd_compile(int argc, char **argv) {
     if (rc == EXIT_OK) {
         if (mkdir(a.outdir, 0777) != 0 && errno != EEXIST) {
             fprintf(stderr, "tc0c compile: cannot create %s: %s\n", a.outdir, strerror(errno));
-            rc = EXIT_USAGE;
+            rc = EXIT_OUTPUT;
         } else if ((latency = write_verilog(&a, m, &cm)) < 0) {
-            rc = EXIT_INVALID;
-        } else if (a.emit_ref && !write_ref(&a, m)) {
-            rc = EXIT_INVALID;
+            rc = latency == -1 ? EXIT_INVALID : EXIT_OUTPUT;
+        } else if (a.emit_ref && (rc = write_ref(&a, m)) != EXIT_OK) {
+            /* rc says why */
         } else {
             char *path = out_path(a.outdir, m, a.n, ".stats.json");
             cJSON *j = stats_json(m, &cm);
             cJSON_AddStringToObject(j, "gate_style", a.gates ? a.gates : "thr");
-            cJSON_AddNumberToObject(j, "pipeline", a.pipeline);
+            cJSON_AddNumberToObject(j, "pipeline", (double)a.pipeline);
             cJSON_AddNumberToObject(j, "latency", latency);
             char *text = cJSON_Print(j);
             size_t tl = strlen(text);
             text = xrealloc(text, tl + 2);
             memcpy(text + tl, "\n", 2);
-            if (!write_text_file(path, text)) rc = EXIT_USAGE;
+            if (!write_text_file(path, text)) rc = EXIT_OUTPUT;
             else if (!a.quiet) fprintf(stderr, "tc0c: wrote %s\n", path);
             free(text);
             cJSON_Delete(j);
@@ -321,13 +419,18 @@ static void outputs_bits(const Model *m, const Compiled *cm, const int *out, int
 
 static int cmd_vectors(int argc, char **argv) {
     Args a;
-    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet", &a))
+    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet", 1,
+                    "MODEL", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c vectors: needs -o FILE\n");
         return EXIT_USAGE;
     }
-    if (!a.random_set) a.random = 1000;
+    if (!given(&a, "--random")) a.random = 1000;
+    if (a.exhaustive && given(&a, "--random")) {
+        fprintf(stderr, "tc0c vectors: --exhaustive and --random exclude each other\n");
+        return EXIT_USAGE;
+    }
     a.quiet = true;
     Model *m = NULL;
     Compiled cm = {0};
@@ -343,12 +446,12 @@ static int cmd_vectors(int argc, char **argv) {
         FILE *f = rc == EXIT_OK ? fopen(a.outdir, "wb") : NULL;
         if (rc == EXIT_OK && !f) {
             fprintf(stderr, "tc0c vectors: cannot write %s: %s\n", a.outdir, strerror(errno));
-            rc = EXIT_USAGE;
+            rc = EXIT_OUTPUT;
         }
         if (f) {
             uint64_t count = a.exhaustive ? (uint64_t)space : (uint64_t)a.random, seed = a.seed;
             int NI = cm.c->n_inputs, NO = cm.c->n_outputs, b = cm.bits_per_token;
-            fprintf(f, "# tc0c vectors: model %s n %d inputs %d outputs %d count %llu\n", m->name, a.n, NI, NO,
+            fprintf(f, "# tc0c vectors: model %s n %lld inputs %d outputs %d count %llu\n", m->name, a.n, NI, NO,
                     (unsigned long long)count);
             fprintf(f, "# each line: tokens[%d:0] out[%d:0] (binary, MSB first); string: reference\n",
                     NI > 0 ? NI - 1 : 0, NO - 1);
@@ -373,10 +476,7 @@ static int cmd_vectors(int argc, char **argv) {
             free(in_bits);
             free(out_bits);
             free(str);
-            if (fclose(f) != 0) {
-                fprintf(stderr, "tc0c vectors: error writing %s\n", a.outdir);
-                rc = EXIT_USAGE;
-            }
+            if (!close_output("vectors", f, a.outdir)) rc = EXIT_OUTPUT;
         }
     }
     compiled_free(&cm);
@@ -386,7 +486,7 @@ static int cmd_vectors(int argc, char **argv) {
 
 static int cmd_stats(int argc, char **argv) {
     Args a;
-    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump", &a)) return EXIT_USAGE;
+    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump", 1, "MODEL", &a)) return EXIT_USAGE;
     a.quiet = true;
     Model *m = NULL;
     Compiled cm = {0};
@@ -399,20 +499,41 @@ static int cmd_stats(int argc, char **argv) {
 
 static int cmd_verify(int argc, char **argv) {
     Args a;
-    if (!parse_args("verify", argc, argv, "-n --random --seed --max-gates --max-mem --quiet", &a)) return EXIT_USAGE;
+    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet", 1, "MODEL",
+                    &a))
+        return EXIT_USAGE;
+    if (a.exhaustive && given(&a, "--random")) {
+        fprintf(stderr, "tc0c verify: --exhaustive and --random exclude each other\n");
+        return EXIT_USAGE;
+    }
     Model *m = NULL;
     Compiled cm = {0};
     int rc = load_and_compile("verify", &a, &m, &cm);
     if (rc == EXIT_OK) {
-        VerifyOpts vo = {.random = a.random, .seed = a.seed, .exhaustive_ok = true};
-        bool exhaustive;
-        long checked = verify_circuit(m, &cm, &vo, &exhaustive);
-        if (checked < 0) {
+        /* --random K: K strings (all of them when there are at most K);
+         * no --random: all strings when at most 2^20, else 100000 random. */
+        double space = 1;
+        for (int i = 0; i < a.n; i++) space *= m->n_vocab;
+        VerifyOpts vo = {.random = a.random, .seed = (uint64_t)a.seed};
+        if (a.exhaustive) vo.exhaustive_ok = true, vo.exhaustive_max = (uint64_t)1 << 32;
+        else if (given(&a, "--random"))
+            vo.exhaustive_ok = space <= (double)a.random, vo.exhaustive_max = (uint64_t)a.random;
+        else vo.exhaustive_ok = true, vo.exhaustive_max = (uint64_t)1 << 20;
+        if (a.exhaustive && space > (double)vo.exhaustive_max) {
+            fprintf(stderr, "tc0c verify: --exhaustive would check %.0f strings (more than 2^32); use --random K\n",
+                    space);
+            rc = EXIT_USAGE;
+        }
+        bool exhaustive = false;
+        long checked = rc == EXIT_OK ? verify_circuit(m, &cm, &vo, &exhaustive) : 0;
+        if (rc != EXIT_OK) {
+            /* refused above */
+        } else if (checked < 0) {
             rc = EXIT_MISMATCH;
         } else {
             CircuitStats s;
             ir_stats(cm.c, &s);
-            printf("%s n=%d: circuit = reference on %ld %s strings (%lld gates, depth %d)\n", m->name, a.n, checked,
+            printf("%s n=%lld: circuit = reference on %ld %s strings (%lld gates, depth %d)\n", m->name, a.n, checked,
                    exhaustive ? "(all)" : "random", (long long)s.gates, s.depth);
         }
     }

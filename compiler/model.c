@@ -24,12 +24,18 @@ typedef struct {
     Model *m;
 } Loader;
 
+/* Prints "FILE: PATH: message"; keys and values quoted from the model are
+ * printed with control characters escaped (fputs_safe). */
 __attribute__((format(printf, 2, 3))) static _Noreturn void fail(Loader *L, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "%s: %s: ", L->file, L->path_len ? L->path : "(top level)");
+    char msg[1024];
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    fprintf(stderr, "%s: ", L->file);
+    fputs_safe(L->path_len ? L->path : "(top level)", stderr);
+    fputs(": ", stderr);
+    fputs_safe(msg, stderr);
     fputc('\n', stderr);
     longjmp(L->fail_jmp, 1);
 }
@@ -64,16 +70,46 @@ static const char *json_type(const cJSON *j) {
     return "an invalid value";
 }
 
-/* Rejects keys not in the NULL-terminated list, and duplicated keys. */
+/* Rejects keys not in the NULL-terminated list (at most 64), and duplicated
+ * keys; linear in the number of keys. */
 static void check_keys(Loader *L, const cJSON *obj, const char *const *allowed) {
+    uint64_t seen = 0;
     for (const cJSON *c = obj->child; c; c = c->next) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, c->string) == 0) ok = true;
-        if (!ok) fail(L, "unknown key '%s'", c->string);
-        for (const cJSON *d = c->next; d; d = d->next)
-            if (strcmp(d->string, c->string) == 0) fail(L, "duplicate key '%s'", c->string);
+        int k = 0;
+        while (allowed[k] && strcmp(allowed[k], c->string) != 0) k++;
+        if (!allowed[k]) fail(L, "unknown key '%s'", c->string);
+        if (seen >> k & 1) fail(L, "duplicate key '%s'", c->string);
+        seen |= (uint64_t)1 << k;
     }
+}
+
+typedef struct {
+    const char *key;
+    int pos;
+} KeyPos;
+
+static int cmp_key(const void *a, const void *b) {
+    const KeyPos *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Rejects a key that appears twice in an object with free keys; sorts
+ * (O(k log k)).  Reports the duplicated key that appears first. */
+static void check_unique_keys(Loader *L, const cJSON *obj) {
+    int n = cJSON_GetArraySize(obj), first = n;
+    KeyPos *v = xmalloc(sizeof *v * (size_t)(n ? n : 1));
+    int i = 0;
+    for (const cJSON *c = obj->child; c; c = c->next, i++) v[i] = (KeyPos){c->string, i};
+    qsort(v, (size_t)n, sizeof *v, cmp_key);
+    const char *dup = NULL;
+    for (i = 1; i < n; i++)
+        if (strcmp(v[i - 1].key, v[i].key) == 0 && v[i - 1].pos < first) {
+            first = v[i - 1].pos;
+            dup = v[i].key;
+        }
+    free(v);
+    if (dup) fail(L, "duplicate key '%s'", dup);
 }
 
 static const cJSON *field(Loader *L, const cJSON *obj, const char *key, bool required) {
@@ -479,9 +515,8 @@ static void load_root(Loader *L, const cJSON *root) {
     if (scales) {
         mark = push_key(L, "scales");
         expect_object(L, scales);
+        check_unique_keys(L, scales);
         for (const cJSON *c = scales->child; c; c = c->next) {
-            for (const cJSON *e = c->next; e; e = e->next)
-                if (strcmp(e->string, c->string) == 0) fail(L, "duplicate key '%s'", c->string);
             size_t m2 = push_key(L, c->string);
             as_int(L, c, -64, 64);
             pop(L, m2);
@@ -579,11 +614,11 @@ static const char *locate_parse_error(const char *text, const char *at, const ch
     return at;
 }
 
-/* Prints "FILE:LINE:COL: malformed JSON ..." for a cJSON parse failure. */
-static void report_parse_error(const char *file, const char *text, const char *at) {
-    const char *why;
+/* Prints "FILE:LINE:COL: malformed JSON ..." at `at`; why == NULL: a cJSON
+ * parse failure, located and explained by locate_parse_error. */
+static void report_parse_error(const char *file, const char *text, const char *at, const char *why) {
     if (!at) at = text;
-    at = locate_parse_error(text, at, &why);
+    if (!why) at = locate_parse_error(text, at, &why);
     int line = 1, col = 1;
     bool blank = true;
     for (const char *s = text; *s && s < at; s++) {
@@ -600,8 +635,11 @@ static void report_parse_error(const char *file, const char *text, const char *a
     for (const char *s = at; *s && *s != '\n' && *s != '\r' && k < sizeof near - 1; s++) near[k++] = *s;
     fprintf(stderr, "%s:%d:%d: malformed JSON", file, line, col);
     if (!*at) fprintf(stderr, ": %s\n", blank ? "the file is empty" : "unexpected end of file");
-    else if (why) fprintf(stderr, ": %s near '%s'\n", why, near);
-    else fprintf(stderr, " near '%s'\n", near);
+    else {
+        fprintf(stderr, why ? ": %s near '" : "%s near '", why ? why : "");
+        fputs_safe(near, stderr);
+        fputs("'\n", stderr);
+    }
 }
 
 static char *read_file(const char *path, size_t *len_out) {
@@ -610,6 +648,7 @@ static char *read_file(const char *path, size_t *len_out) {
         fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
         return NULL;
     }
+    errno = 0;
     size_t cap = 65536, len = 0;
     char *buf = xmalloc(cap);
     size_t got;
@@ -627,9 +666,10 @@ static char *read_file(const char *path, size_t *len_out) {
         }
     }
     bool err = ferror(f);
+    int why = errno;
     fclose(f);
     if (err) {
-        fprintf(stderr, "%s: read error\n", path);
+        fprintf(stderr, "%s: cannot read: %s\n", path, why ? strerror(why) : "read error");
         free(buf);
         return NULL;
     }
@@ -654,10 +694,22 @@ Model *model_load(const char *path) {
     size_t len;
     char *text = read_file(path, &len);
     if (!text) return NULL;
+    JsonError je;
+    if (!json_strict_scan(text, len, &je)) {
+        if (je.path[0]) {
+            fprintf(stderr, "%s: ", path);
+            fputs_safe(je.path, stderr);
+            fprintf(stderr, ": %s\n", je.why);
+        } else {
+            report_parse_error(path, text, text + je.offset, je.why);
+        }
+        free(text);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, true);
     if (!root) {
-        report_parse_error(path, text, end ? end : cJSON_GetErrorPtr());
+        report_parse_error(path, text, end ? end : cJSON_GetErrorPtr(), NULL);
         free(text);
         return NULL;
     }
@@ -708,7 +760,11 @@ long model_param_count(const Model *m) {
 
 void model_summary(const Model *m, FILE *f) {
     fprintf(f, "model %s (%s)\n", m->name, m->path);
-    if (m->description[0]) fprintf(f, "  %s\n", m->description);
+    if (m->description[0]) {
+        fputs("  ", f);
+        fputs_safe(m->description, f);
+        fputc('\n', f);
+    }
     fprintf(f, "  vocab {");
     for (int i = 0; i < m->n_vocab; i++) fprintf(f, "%s%c", i ? "," : "", m->vocab[i]);
     fprintf(f, "}");

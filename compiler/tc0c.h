@@ -27,6 +27,7 @@ enum {
     EXIT_INVALID = 2,  /* invalid model or input string */
     EXIT_MISMATCH = 3, /* circuit and reference disagree */
     EXIT_TOO_BIG = 4,  /* circuit refused by the size guard */
+    EXIT_OUTPUT = 5,   /* cannot write an output file or directory */
 };
 
 /* One arena per model or compilation: many allocations, one free. */
@@ -50,6 +51,12 @@ void *xrealloc(void *p, size_t size);
 /* Internal error: a bug in tc0c, never a user error. */
 #define BUG(...) bug_at(__FILE__, __LINE__, __VA_ARGS__)
 _Noreturn void bug_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* What an internal error message names (the model file); NULL: nothing. */
+void bug_set_context(const char *what);
+
+/* Writes s to f with every control character (C0, DEL, C1) escaped as
+ * \xNN, so that text from a model cannot drive the terminal. */
+void fputs_safe(const char *s, FILE *f);
 
 /* Exact integer helpers (docs/numerics.md section 1). */
 int64_t floor_div(int64_t a, int64_t b);                       /* b > 0 */
@@ -182,6 +189,19 @@ void model_free(Model *m);
 long model_param_count(const Model *m);
 void model_summary(const Model *m, FILE *f);
 const char *attn_kind_name(AttnKind k);
+
+/* json.c: the strict RFC 8259 pre-scan every model passes before cJSON.
+ * Rewrites unpaired surrogate escapes to \ufffd in place.  On error sets
+ * offset (byte of the error), why, and for a NUL in a string or key the
+ * JSON path of that string. */
+#define JSON_MAX_DEPTH 256
+#define JSON_MAX_NUMBER 63 /* characters; cJSON reads no more */
+typedef struct {
+    size_t offset;
+    const char *why;
+    char path[512];
+} JsonError;
+bool json_strict_scan(char *text, size_t len, JsonError *err);
 
 /* Converts a string (one character per token) to token indices.  Returns
  * the length, or -1 after printing an error naming the bad character. */
@@ -359,7 +379,10 @@ GateId ir_not(Circuit *c, GateId a);
  * many ir_thr calls on it take the fast path. */
 void ir_form_prepare(const Circuit *c, Form *f);
 void ir_add_output(Circuit *c, GateId g);
-static inline const Term *ir_terms(const Circuit *c, GateId g) { return c->terms + c->gates[g].term_off; }
+/* (No terms at all: c->terms is NULL, and NULL + 0 is undefined in C.) */
+static inline const Term *ir_terms(const Circuit *c, GateId g) {
+    return c->terms ? c->terms + c->gates[g].term_off : c->terms;
+}
 
 /* Removes gates no output depends on; renumbers (order kept). */
 void ir_sweep(Circuit *c);
@@ -533,7 +556,8 @@ void compiled_unpack_outputs(const Compiled *cm, const Model *m, const uint64_t 
 typedef struct {
     long random; /* random strings when not exhaustive */
     uint64_t seed;
-    bool exhaustive_ok; /* enumerate all |V|^n strings when <= 2^20 */
+    bool exhaustive_ok;      /* enumerate all |V|^n strings when <= exhaustive_max */
+    uint64_t exhaustive_max; /* 0: 2^20 */
 } VerifyOpts;
 
 /* Returns the number of strings checked, or -1 after printing the first

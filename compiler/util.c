@@ -73,9 +73,27 @@ void arena_free(Arena *a) {
     a->bytes = 0;
 }
 
+static const char *bug_context;
+
+void bug_set_context(const char *what) { bug_context = what; }
+
+void fputs_safe(const char *s, FILE *f) {
+    for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+        bool c1 = u[0] == 0xC2 && u[1] >= 0x80 && u[1] <= 0x9F; /* U+0080..U+009F */
+        if (*u < 0x20 || *u == 0x7F) fprintf(f, "\\x%02x", *u);
+        else if (c1) fprintf(f, "\\u%04x", *++u);
+        else fputc(*u, f);
+    }
+}
+
 _Noreturn void bug_at(const char *file, int line, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "tc0c: internal error at %s:%d: ", file, line);
+    fprintf(stderr, "tc0c: ");
+    if (bug_context) {
+        fputs_safe(bug_context, stderr);
+        fputs(": ", stderr);
+    }
+    fprintf(stderr, "internal error at %s:%d: ", file, line);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

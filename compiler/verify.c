@@ -1,7 +1,7 @@
 /*
  * verify.c - checks a compiled circuit against the reference evaluator:
- * all |V|^n strings when there are at most 2^20 of them, else seeded
- * random strings.  64 strings per circuit evaluation (bit-sliced).
+ * all |V|^n strings when asked and there are at most exhaustive_max (default
+ * 2^20) of them, else o->random seeded random strings.  64 strings per circuit evaluation (bit-sliced).
  */
 #include "tc0c.h"
 
@@ -38,7 +38,8 @@ long verify_circuit(const Model *m, const Compiled *cm, const VerifyOpts *o, boo
     int n = cm->n, nout = model_n_outputs(m, n);
     double space = 1;
     for (int i = 0; i < n; i++) space *= m->n_vocab;
-    *exhaustive = o->exhaustive_ok && space <= (double)(1 << 20);
+    uint64_t limit = o->exhaustive_max ? o->exhaustive_max : (uint64_t)1 << 20;
+    *exhaustive = o->exhaustive_ok && space <= (double)limit;
     uint64_t total = *exhaustive ? (uint64_t)space : (uint64_t)o->random;
     Evaluator *e = eval_new(cm->c);
     uint64_t *in = xcalloc((size_t)cm->c->n_inputs + 1, sizeof *in);

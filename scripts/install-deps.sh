@@ -5,9 +5,9 @@
 set -euo pipefail
 
 PACKAGES=(build-essential pkg-config libcjson-dev yosys verilator iverilog
-          nextpnr-ice40 fpga-icestorm cppcheck clang-tidy clang-format
-          python3 python3-matplotlib
-          slurm-wlm munge)  # slurm-wlm, munge: the private cluster (scripts/cluster.sh)
+          nextpnr-ice40 fpga-icestorm cppcheck clang clang-tidy clang-format afl++
+          python3 python3-matplotlib python3-torch python3-numpy
+          slurm-wlm munge)  # clang, afl++: sanitizer build and fuzzing; python3-torch: make train/train-test; slurm-wlm, munge: the private cluster (scripts/cluster.sh)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -49,5 +49,21 @@ done
 printf '{"format": "tc0c-model/1",\0 "name": "x"}\n' >"$tmp/nul-byte.json"
 check_bad "$tmp/nul-byte.json" "contains a NUL byte"
 
+# Duplicate-key detection is linear (sorting): 200,000 keys in "scales"
+# take well under a second; the old pairwise check took minutes.
+big_scales() { # extra_key
+  python3 - "$1" <<'PY'
+import sys
+base = open("tests/json/valid-number-3.0.json").read()
+keys = ", ".join(f'"k{i}": 1' for i in range(200000)) + sys.argv[1]
+print(base.replace('"p": 3.0,', '"p": 3, "scales": {' + keys + '},', 1))
+PY
+}
+big_scales "" >"$tmp/scales-ok.json"
+big_scales ', "k5": 2' >"$tmp/scales-dup.json"
+if out=$(timeout 30 "$T" check "$tmp/scales-ok.json" 2>&1); then ok; else bad "200,000 scales keys: exit $?: ${out:0:300}"; fi
+out=$(timeout 30 "$T" check "$tmp/scales-dup.json" 2>&1); rc=$?
+case "$rc:$out" in "2:"*"scales: duplicate key 'k5'"*) ok ;; *) bad "200,000 scales keys + duplicate: exit $rc: ${out:0:300}" ;; esac
+
 echo "bad_models: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

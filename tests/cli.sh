@@ -33,5 +33,63 @@ expect 2 "'x' is not in the vocabulary {(,)}" "$T" run models/dyck1.json "(x)"
 expect 2 "max_len is 64" "$T" run models/dyck1.json "$(printf '(%.0s' $(seq 65))"
 expect 2 "cannot open" "$T" check models/no-such-model.json
 
+# Exact option matching, "--", repeated options (issue 12).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+M=models/majority.json
+expect 1 "unknown option '--emit'" "$T" compile $M -n 3 --emit -o "$tmp/d"
+expect 1 "unknown option '-r'" "$T" compile $M -n 3 -r -o "$tmp/d"
+expect 1 "unknown option '--pipe'" "$T" compile $M -n 3 --pipe 2 -o "$tmp/d"
+expect 1 "unexpected argument '-'" "$T" compile $M -n 3 --pipeline 1 - -o "$tmp/d"
+expect 1 "option -o given twice" "$T" compile $M -n 3 -o "$tmp/d" -o "$tmp/e"
+expect 1 "option -n given twice" "$T" verify $M -n 3 -n 4
+expect 1 "unknown option '--trac'" "$T" run models/dyck1.json "()" --trac
+[ ! -e "$tmp/d" ] && ok || bad "a refused command line created $tmp/d"
+expect 1 "needs MODEL and STRING" "$T" run models/dyck1.json --
+expect 1 "unexpected argument" "$T" check $M $M
+# A model whose vocabulary holds '-': strings that look like options.
+sed 's/"vocab": \["a", "b"\]/"vocab": ["-", "t"]/' tests/json/valid-number-3.0.json >"$tmp/dash.json"
+expect 0 "model bad_base" "$T" check "$tmp/dash.json"
+expect 0 "ept" "$T" run "$tmp/dash.json" -- --
+expect 0 "ept" "$T" run "$tmp/dash.json" -- -t-t
+expect 0 "ept" "$T" run -- "$tmp/dash.json" --
+expect 2 "input position 3: 'r' is not in the vocabulary {-,t}" "$T" run "$tmp/dash.json" -- --trace
+expect 0 "embedding" "$T" run "$tmp/dash.json" --trace -- --
+"$T" compile $M -n 3 --emit-ref --quiet -o "$tmp/c" >/dev/null 2>&1 && [ -f "$tmp/c/majority_n3_ref.v" ] && ok ||
+  bad "compile --emit-ref did not write majority_n3_ref.v"
+
+# Exit codes: 5 for an output that cannot be written, 2 for a bad model;
+# messages name the file.
+touch "$tmp/file"
+expect 5 "cannot write $tmp/file/majority_n3.v" "$T" compile $M -n 3 --quiet -o "$tmp/file"
+expect 5 "cannot create $tmp/file/sub" "$T" compile $M -n 3 --quiet -o "$tmp/file/sub"
+if [ -w /dev/full ]; then
+  expect 5 "cannot write /dev/full: No space left on device" "$T" vectors $M -n 3 -o /dev/full
+  expect 5 "cannot write /dev/full/majority_n3.v" "$T" compile $M -n 3 --quiet -o /dev/full
+else ok; ok; fi
+expect 5 "cannot write $tmp/file/v.txt" "$T" vectors $M -n 3 -o "$tmp/file/v.txt"
+expect 2 "models: cannot read: Is a directory" "$T" check models
+expect 2 "tc0c verify: $M: -n 99 exceeds the model's max_len 64" "$T" verify $M -n 99
+expect 4 "tc0c stats: $M: refused by the size guard" "$T" stats $M -n 8 --max-gates 10
+expect 2 "tests/bad/97-nul-in-symbol.json: vocab[0]: a string may not contain NUL" "$T" run tests/bad/97-nul-in-symbol.json "ab"
+
+# verify --random K checks K strings at every n; all of them only when
+# there are at most K (or with --exhaustive, or without --random at small n).
+expect 0 "on 10 random strings" "$T" verify $M -n 8 --random 10 --quiet
+expect 0 "on 8 (all) strings" "$T" verify $M -n 3 --random 100 --quiet
+expect 0 "on 256 (all) strings" "$T" verify $M -n 8 --quiet
+expect 0 "on 8 (all) strings" "$T" verify $M -n 3 --exhaustive --quiet
+expect 1 "exclude each other" "$T" verify $M -n 3 --exhaustive --random 5
+expect 0 "on 300 random strings" "$T" verify models/dyck1.json -n 12 --random 300 --quiet
+
+# The output formats of docs/cli.md: run prints the labels separated by one
+# space and an empty line for the empty input of a label model; vectors
+# writes two comment lines, then "INBITS OUTBITS STRING" per line.
+expect 0 "0 0 1 1 1" "$T" run models/prefix_majority.json "01111"
+"$T" vectors $M -n 3 --exhaustive -o "$tmp/v.txt" && ok || bad "vectors --exhaustive failed"
+[ "$(grep -c '^#' "$tmp/v.txt")" -eq 2 ] && ok || bad "vectors: not two comment lines"
+if awk '!/^#/ { if (NF != 3 || $1 !~ /^[01]+$/ || $2 !~ /^[01]+$/) exit 1; n++ } END { exit n != 8 }' "$tmp/v.txt"; then ok
+else bad "vectors lines do not match docs/cli.md: $(head -4 "$tmp/v.txt")"; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of tc0c: the C test programs (normal and sanitizer
 # builds), the bad-model corpus and the command-line checks (tests/*.sh),
-# each against build/tc0c and build/asan/tc0c.  Prints one line per suite
+# each against build/tc0c and build/asan/tc0c, and the clang sanitizer
+# build (build/clang-asan/) on the C tests and the input-hardening suites.  Prints one line per suite
 # and a final "N passed, N failed"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -40,6 +41,18 @@ for s in tests/*.sh; do
   run_suite "$name" bash "$s" build/tc0c
   run_suite "asan/$name" bash "$s" build/asan/tc0c
 done
+# clang's sanitizers (built by make test when clang is installed): every C
+# test and the suites that feed tc0c hostile or unusual input.
+if [ -x build/clang-asan/tc0c ]; then
+  for t in build/clang-asan/tests/test_*; do
+    [ -x "$t" ] && run_suite "clang-asan/$(basename "$t")" "$t"
+  done
+  for name in bad_models cli json_corpus fuzz compile; do
+    [ -f "tests/$name.sh" ] && run_suite "clang-asan/$name" bash "tests/$name.sh" build/clang-asan/tc0c
+  done
+else
+  echo "(clang not installed: no clang sanitizer runs; scripts/install-deps.sh installs it)"
+fi
 
 echo
 [ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
