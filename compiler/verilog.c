@@ -322,12 +322,13 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
     else fprintf(f, ".\n// out[i*%d +: %d] is the label index of token i.\n", cm->label_bits, cm->label_bits);
     fprintf(f, "`default_nettype none\n\nmodule %s (\n", module);
     if (K) fprintf(f, "    input  wire clk,\n    input  wire rst,\n    input  wire in_valid,\n");
-    if (unused_inputs) {
+    if (NI == 0) /* Verilog has no 0-bit port */
+        fprintf(f, "    // A one-symbol vocabulary needs no token bits: this 1-bit port is a placeholder.\n");
+    else if (unused_inputs)
         fprintf(f, "    // Not every token bit reaches an output (the model ignores %d of them).\n", unused_inputs);
-        fprintf(f, "    /* verilator lint_off UNUSEDSIGNAL */\n");
-    }
+    if (NI == 0 || unused_inputs) fprintf(f, "    /* verilator lint_off UNUSEDSIGNAL */\n");
     fprintf(f, "    input  wire [%d:0] tokens,\n", NI > 0 ? NI - 1 : 0);
-    if (unused_inputs) fprintf(f, "    /* verilator lint_on UNUSEDSIGNAL */\n");
+    if (NI == 0 || unused_inputs) fprintf(f, "    /* verilator lint_on UNUSEDSIGNAL */\n");
     if (K) fprintf(f, "    output wire out_valid,\n");
     fprintf(f, "    output wire [%d:0] out\n);\n", NO - 1);
     for (int i = 0; i < NI; i++)

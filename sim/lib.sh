@@ -56,7 +56,8 @@ sim_prepare() { # MODEL N K GATES DIR
     echo "TOP=$top"
     echo "LATENCY=$(sim_json_num "$f" latency)"
     echo "GATES=$gates"
-    echo "NI=$(sim_json_num "$f" inputs)"
+    local ni; ni=$(sim_json_num "$f" inputs)
+    echo "NI=$((ni > 0 ? ni : 1))" # the port width: a one-symbol vocabulary has a 1-bit placeholder
     echo "NO=$(sim_json_num "$f" outputs)"
     echo "NGATES=$(sim_json_num "$f" gates)"
   } >"$dir/design.cfg.new"

@@ -261,12 +261,6 @@ def check_model(args, i, tmp, stats):
     sample = args.sim_every and stats["compiled"] % args.sim_every == 0 and not fails
     if sample and g > args.sim_max_gates:
         stats["sims_skipped_big"] += 1  # simulator builds of big netlists take minutes
-    elif sample and nv == 1:
-        # A one-symbol vocabulary has 0 input bits; the netlist then declares
-        # an unused `tokens` port that Verilator's lint and the Icarus test
-        # bench refuse (a known defect of the Verilog/sim flow, reported in
-        # docs/testing.md): counted, not simulated.
-        stats["sims_skipped_1sym"] += 1
     elif sample:
         k = stats["compiled"] // args.sim_every
         gates = ["thr", "maj", "cells"][k % 3]
@@ -301,7 +295,7 @@ def main():
     args = ap.parse_args()
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     stats = dict(verified=0, refused=0, strings=0, runs=0, compiled=0, sims=0, sims_maj_refused=0, gates=0,
-                 sims_skipped_1sym=0, sims_skipped_big=0, max_gates_seen=0,
+                 sims_skipped_big=0, max_gates_seen=0,
                  nonconst=0)
     passed = failed = 0
     t0 = time.time()
@@ -327,8 +321,7 @@ def main():
           f"({stats['strings']} strings, circuit = reference; {stats['nonconst']} with gates, {stats['gates']} gates "
           f"in all), {stats['refused']} refused by the size guard, "
           f"{stats['runs']} run calls against vectors, {stats['sims']} simulator runs "
-          f"({stats['sims_maj_refused']} refused by --gates maj; {stats['sims_skipped_1sym']} one-symbol models "
-          f"not simulated, {stats['sims_skipped_big']} over {args.sim_max_gates} gates not simulated), "
+          f"({stats['sims_maj_refused']} refused by --gates maj; {stats['sims_skipped_big']} over {args.sim_max_gates} gates not simulated), "
           f"largest circuit {stats['max_gates_seen']} gates, {time.time() - t0:.0f}s")
     print(f"difftest: {passed} passed, {failed} failed")
     return 1 if failed else 0

@@ -63,6 +63,8 @@ else
   for k in 0 1; do configs+=("bench/models/wide4.json 40 $k thr"); done
   corrupt_base="dyck1_n10_thr_k2"
 fi
+# a one-symbol vocabulary: no token bits, a 1-bit placeholder port
+configs+=("tests/fuzz/compile/minimal-no-gates.json 2 0 thr")
 export TRACE=0
 # shellcheck source=sim/lib.sh
 . sim/lib.sh
