@@ -121,6 +121,7 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
             }
             Range sc = requant_range(p, dot, NULL, hd->score_shift, &g);
             gates_score = sadd(gates_score, sc.hi - sc.lo); /* its thermometer */
+            if (hd->subtract_max) gates_score = sadd(gates_score, ((int64_t)1 << p) - 1); /* s - max */
             smax = max64(smax, sc.hi - sc.lo);
             for (int k = 0; k < dh; k++) {
                 int64_t hv = V[j * dh + k].hi - V[j * dh + k].lo;
@@ -139,6 +140,23 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
     free(K);
 }
 
+/* A layer norm at every position: charges its gates, writes the output
+ * ranges into Y (may be X) and returns Y. */
+static Range *ln_ranges(Tally *t, const LayerNorm *ln, const Model *m, int N, const Range *X, Range *Y, int l) {
+    int d = m->d_model;
+    int64_t gates = 0, lo[MAX_D_MODEL], hi[MAX_D_MODEL];
+    for (int i = 0; i < N; i++) {
+        for (int c = 0; c < d; c++) {
+            lo[c] = X[(size_t)i * d + c].lo;
+            hi[c] = X[(size_t)i * d + c].hi;
+        }
+        gates = sadd(gates, ln_estimate(ln, m->p, d, lo, hi));
+        for (int c = 0; c < d; c++) Y[(size_t)i * d + c] = (Range){lo[c], hi[c]};
+    }
+    charge(t, gates, "a layer norm (layer %d)%.0d", l, 0);
+    return Y;
+}
+
 int64_t compile_estimate(const Model *m, int n, const char **driver) {
     static Tally t;
     memset(&t, 0, sizeof t);
@@ -150,7 +168,7 @@ int64_t compile_estimate(const Model *m, int n, const char **driver) {
             Range r = {INT64_MAX, INT64_MIN};
             for (int tk = 0; tk < m->n_vocab + m->has_bos; tk++) {
                 if (m->has_bos && ((i == 0) != (tk == m->n_vocab))) continue;
-                int64_t v = sat_p(p, MAT(m->tok_emb, tk, c) + MAT(m->pos_emb, i, c));
+                int64_t v = sat_p(p, MAT(m->tok_emb, tk, c) + MAT(m->pos_emb, i, c) + pos_terms_value(m, i, N, c));
                 r.lo = min64(r.lo, v);
                 r.hi = max64(r.hi, v);
             }
@@ -160,11 +178,13 @@ int64_t compile_estimate(const Model *m, int n, const char **driver) {
     for (int l = 0; l < m->n_layers; l++) {
         const Attn *at = &m->layers[l].attn;
         const Ffn *f = &m->layers[l].ffn;
+        Range *Xin = X; /* a pre-LN sublayer reads LN(X) (norm.c) */
+        if (at->present && at->ln_pre.present) Xin = ln_ranges(&t, &at->ln_pre, m, N, X, Y, l);
         if (at->present) {
             int width = at->wo.cols;
             Range *A = xcalloc((size_t)N * (size_t)width, sizeof *A);
             for (int h = 0, off = 0; h < at->n_heads; off += at->heads[h].d_head, h++)
-                head_estimate(m, l, h, &at->heads[h], N, X, A, width, off, &t);
+                head_estimate(m, l, h, &at->heads[h], N, Xin, A, width, off, &t);
             int64_t gates = 0;
             for (int i = 0; i < N; i++)
                 for (int r = 0; r < d; r++) {
@@ -175,14 +195,18 @@ int64_t compile_estimate(const Model *m, int n, const char **driver) {
                 }
             charge(&t, gates, "the attention output requantization of layer %d%.0d", l, 0);
             free(A);
+            if (at->ln_post.present) ln_ranges(&t, &at->ln_post, m, N, X, X, l);
         }
         if (f->present) {
             Range hcode[MAX_D_FF];
             int64_t hidden = 0, out = 0;
+            Range *Lin = f->ln_pre.present ? xcalloc((size_t)N * (size_t)d, sizeof *Lin) : X;
+            if (f->ln_pre.present) ln_ranges(&t, &f->ln_pre, m, N, X, Lin, l);
             for (int i = 0; i < N; i++) {
                 Range *x = X + (size_t)i * d;
                 for (int k = 0; k < f->d_ff; k++) {
-                    Range h = requant_range(p, affine_range(&f->w1, k, f->b1[k], x), NULL, f->shift1, &g);
+                    Range h = requant_range(p, affine_range(&f->w1, k, f->b1[k], Lin + (size_t)i * d), NULL,
+                                            f->shift1, &g);
                     hidden = sadd(hidden, g ? g : h.hi - h.lo); /* the table's thermometer */
                     hcode[k] = (Range){INT64_MAX, INT64_MIN};
                     for (int64_t v = h.lo; v <= h.hi; v++) {
@@ -200,8 +224,11 @@ int64_t compile_estimate(const Model *m, int n, const char **driver) {
             }
             charge(&t, hidden, "the feed-forward hidden thermometers of layer %d%.0d", l, 0);
             charge(&t, out, "the feed-forward output requantization of layer %d%.0d", l, 0);
+            if (Lin != X) free(Lin);
+            if (f->ln_post.present) ln_ranges(&t, &f->ln_post, m, N, X, X, l);
         }
     }
+    if (m->ln_final.present) ln_ranges(&t, &m->ln_final, m, N, X, X, -1);
     charge(&t, m->out.kind == OUT_ACCEPT ? 1 : (int64_t)n * m->out.n_labels * 2, "the output head%.0d%.0d", 0, 0);
     free(X);
     free(Y);

@@ -64,13 +64,15 @@ static const char *json_type(const cJSON *j) {
     return "an invalid value";
 }
 
+static const char *unsupported_hint(const char *key);
+
 /* Rejects keys not in the NULL-terminated list, and duplicated keys. */
 static void check_keys(Loader *L, const cJSON *obj, const char *const *allowed) {
     for (const cJSON *c = obj->child; c; c = c->next) {
         bool ok = false;
         for (const char *const *a = allowed; *a; a++)
             if (strcmp(*a, c->string) == 0) ok = true;
-        if (!ok) fail(L, "unknown key '%s'", c->string);
+        if (!ok) fail(L, "unknown key '%s'%s", c->string, unsupported_hint(c->string));
         for (const cJSON *d = c->next; d; d = d->next)
             if (strcmp(d->string, c->string) == 0) fail(L, "duplicate key '%s'", c->string);
     }
@@ -255,6 +257,91 @@ const char *attn_kind_name(AttnKind k) {
     return names[k];
 }
 
+/* ---- layer norm, position terms, unsupported operations (numerics 2.1, 7) */
+
+/* An optional layer norm object {"gamma", "beta", "shift", "eps"}. */
+static void get_ln(Loader *L, const cJSON *obj, const char *key, LayerNorm *ln) {
+    static const char *const keys[] = {"gamma", "beta", "shift", "eps", NULL};
+    const cJSON *j = field(L, obj, key, false);
+    if (!j) return;
+    size_t mark = push_key(L, key);
+    expect_object(L, j);
+    check_keys(L, j, keys);
+    int d = L->m->d_model;
+    ln->present = true;
+    ln->gamma = get_vec(L, j, "gamma", true, d, -MAX_LN_PARAM, MAX_LN_PARAM);
+    ln->beta = get_vec(L, j, "beta", false, d, -MAX_LN_PARAM, MAX_LN_PARAM);
+    ln->shift = (int)get_int(L, j, "shift", false, 0, 0, MAX_LN_SHIFT);
+    ln->eps = get_int(L, j, "eps", false, 1, 1, MAX_LN_EPS);
+    pop(L, mark);
+}
+
+/* embed.position_terms: [{"channel", "kind", "scale"}, ...]. */
+static void load_pos_terms(Loader *L, const cJSON *embed) {
+    static const char *const keys[] = {"channel", "kind", "scale", NULL};
+    Model *m = L->m;
+    const cJSON *a = field(L, embed, "position_terms", false);
+    if (!a) return;
+    size_t mark = push_key(L, "position_terms");
+    if (!cJSON_IsArray(a)) fail(L, "expected an array of position terms, got %s", json_type(a));
+    m->n_pos_terms = cJSON_GetArraySize(a);
+    if (m->n_pos_terms < 1 || m->n_pos_terms > MAX_POS_TERMS)
+        fail(L, "expected 1 to %d position terms, got %d", MAX_POS_TERMS, m->n_pos_terms);
+    m->pos_terms = arena_alloc(&m->arena, sizeof *m->pos_terms * (size_t)m->n_pos_terms);
+    int i = 0;
+    for (const cJSON *t = a->child; t; t = t->next, i++) {
+        size_t m2 = push_index(L, i);
+        PosTerm *pt = &m->pos_terms[i];
+        expect_object(L, t);
+        check_keys(L, t, keys);
+        pt->channel = (int)get_int(L, t, "channel", true, 0, 0, m->d_model - 1);
+        const char *kind = get_string(L, t, "kind", true);
+        if (strcmp(kind, "frac") == 0) pt->kind = POS_FRAC;
+        else if (strcmp(kind, "alt") == 0) pt->kind = POS_ALT;
+        else {
+            push_key(L, "kind");
+            fail(L, "unknown position term kind '%s' (expected frac or alt)", kind);
+        }
+        pt->scale = get_int(L, t, "scale", true, 0, -MAX_POS_SCALE, MAX_POS_SCALE);
+        pop(L, m2);
+    }
+    pop(L, mark);
+}
+
+/* A note for keys that name operations tc0c does not have (or has under
+ * another name), appended to "unknown key". */
+static const char *unsupported_hint(const char *key) {
+    static const struct {
+        const char *key, *hint;
+    } hints[] = {
+        {"ln", "layer norm"},       {"ln1", "layer norm"},        {"ln2", "layer norm"},
+        {"ln_f", "layer norm"},     {"layer_norm", "layer norm"}, {"layernorm", "layer norm"},
+        {"norm", "layer norm"},     {"norm1", "layer norm"},      {"norm2", "layer norm"},
+        {"rmsnorm", "RMS norm"},    {"rms_norm", "RMS norm"},     {"batchnorm", "batch norm"},
+        {"rope", "rotary"},         {"rotary", "rotary"},         {"alibi", "ALiBi"},
+        {"dropout", "dropout"},     {"gelu", "activation"},       {"activation", "activation"},
+        {"mask", "mask"},           {"temperature", "softmax"},
+    };
+    for (size_t k = 0; k < sizeof hints / sizeof hints[0]; k++) {
+        if (strcmp(key, hints[k].key) != 0) continue;
+        const char *h = hints[k].hint;
+        if (strcmp(h, "layer norm") == 0)
+            return " (layer norm is written 'ln_pre' or 'ln_post' inside 'attn' or 'ffn', or 'ln_final' at the "
+                   "top level; docs/model-format.md)";
+        if (strcmp(h, "RMS norm") == 0 || strcmp(h, "batch norm") == 0)
+            return " (unsupported operation: tc0c has only the integer layer norm 'ln_pre'/'ln_post'/'ln_final')";
+        if (strcmp(h, "rotary") == 0 || strcmp(h, "ALiBi") == 0)
+            return " (unsupported operation: rotary and ALiBi positions are not supported; use embed.position or "
+                   "embed.position_terms)";
+        if (strcmp(h, "dropout") == 0) return " (unsupported operation: dropout does nothing at inference; drop the key)";
+        if (strcmp(h, "activation") == 0) return " (the activation is the ffn key 'act': \"relu\", \"identity\" or a table)";
+        if (strcmp(h, "mask") == 0) return " (unsupported operation: the only mask is the head key 'causal')";
+        return " (unsupported operation: scale the scores with score_shift or the exp table; subtract_max is the "
+               "stable softmax)";
+    }
+    return "";
+}
+
 static void load_head(Loader *L, const cJSON *j, Head *h) {
     Model *m = L->m;
     expect_object(L, j);
@@ -266,7 +353,8 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
     }
     static const char *const keys_qk[] = {"kind",    "causal",  "d_head",      "wq",      "bq",
                                           "q_shift", "wk",      "bk",          "k_shift", "wv",
-                                          "bv",      "v_shift", "score_shift", "exp",     NULL};
+                                          "bv",      "v_shift", "score_shift", "exp",     "subtract_max",
+                                          NULL};
     static const char *const keys_uniform[] = {"kind", "causal", "d_head", "wv", "bv", "v_shift", NULL};
     static const char *const keys_noexp[] = {"kind", "causal",  "d_head", "wq", "bq",      "q_shift",     "wk",
                                              "bk",   "k_shift", "wv",     "bv", "v_shift", "score_shift", NULL};
@@ -283,6 +371,8 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
         check_keys(L, j, keys_qk);
     } else {
         if (cJSON_GetObjectItemCaseSensitive(j, "exp")) fail(L, "key 'exp' is only used by a softmax head");
+        if (cJSON_GetObjectItemCaseSensitive(j, "subtract_max"))
+            fail(L, "key 'subtract_max' is only used by a softmax head");
         check_keys(L, j, keys_noexp);
     }
     h->causal = get_bool(L, j, "causal", false);
@@ -300,15 +390,19 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
     h->k_shift = get_shift(L, j, "k_shift");
     h->score_shift = get_shift(L, j, "score_shift");
     if (h->kind == ATTN_SOFTMAX) {
+        h->subtract_max = get_bool(L, j, "subtract_max", false);
         const cJSON *e = field(L, j, "exp", true);
         size_t mark = push_key(L, "exp");
+        if (h->subtract_max && !cJSON_IsArray(e))
+            fail(L, "with subtract_max the table is indexed by s - max + 2^p - 1: give it as an array of 2^p "
+                    "entries, not {\"steps\": ...}");
         h->exp = read_table(L, e, 0, MAX_EXP);
         pop(L, mark);
     }
 }
 
 static void load_attn(Loader *L, const cJSON *j, Attn *a) {
-    static const char *const keys[] = {"heads", "wo", "bo", "shift", "residual", NULL};
+    static const char *const keys[] = {"heads", "wo", "bo", "shift", "residual", "ln_pre", "ln_post", NULL};
     Model *m = L->m;
     expect_object(L, j);
     check_keys(L, j, keys);
@@ -331,10 +425,13 @@ static void load_attn(Loader *L, const cJSON *j, Attn *a) {
     a->bo = get_vec(L, j, "bo", false, m->d_model, -MAX_BIAS, MAX_BIAS);
     a->shift = get_shift(L, j, "shift");
     a->residual = get_bool(L, j, "residual", true);
+    get_ln(L, j, "ln_pre", &a->ln_pre);
+    get_ln(L, j, "ln_post", &a->ln_post);
 }
 
 static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
-    static const char *const keys[] = {"d_ff", "w1", "b1", "shift1", "act", "w2", "b2", "shift2", "residual", NULL};
+    static const char *const keys[] = {"d_ff",   "w1", "b1",       "shift1", "act",     "w2",
+                                       "b2",     "shift2", "residual", "ln_pre", "ln_post", NULL};
     Model *m = L->m;
     expect_object(L, j);
     check_keys(L, j, keys);
@@ -368,6 +465,8 @@ static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
     f->b2 = get_vec(L, j, "b2", false, m->d_model, -MAX_BIAS, MAX_BIAS);
     f->shift2 = get_shift(L, j, "shift2");
     f->residual = get_bool(L, j, "residual", true);
+    get_ln(L, j, "ln_pre", &f->ln_pre);
+    get_ln(L, j, "ln_post", &f->ln_post);
 }
 
 static void load_output(Loader *L, const cJSON *j) {
@@ -424,7 +523,7 @@ static void load_output(Loader *L, const cJSON *j) {
 
 static void load_root(Loader *L, const cJSON *root) {
     static const char *const keys[] = {"format",  "name",   "description", "vocab",  "bos",    "max_len", "p",
-                                       "d_model", "scales", "embed",       "layers", "output", NULL};
+                                       "d_model", "scales", "embed",       "layers", "output", "ln_final", NULL};
     Model *m = L->m;
     expect_object(L, root);
     const char *format = get_string(L, root, "format", true);
@@ -492,10 +591,11 @@ static void load_root(Loader *L, const cJSON *root) {
     const cJSON *embed = field(L, root, "embed", true);
     mark = push_key(L, "embed");
     expect_object(L, embed);
-    static const char *const ekeys[] = {"token", "position", NULL};
+    static const char *const ekeys[] = {"token", "position", "position_terms", NULL};
     check_keys(L, embed, ekeys);
     m->tok_emb = get_mat(L, embed, "token", true, m->n_vocab + m->has_bos, m->d_model, pmin(m->p), pmax(m->p));
     m->pos_emb = get_mat(L, embed, "position", false, m->max_len + m->has_bos, m->d_model, pmin(m->p), pmax(m->p));
+    load_pos_terms(L, embed);
     pop(L, mark);
 
     const cJSON *layers = field(L, root, "layers", true);
@@ -525,6 +625,8 @@ static void load_root(Loader *L, const cJSON *root) {
         pop(L, m2);
     }
     pop(L, mark);
+
+    get_ln(L, root, "ln_final", &m->ln_final);
 
     const cJSON *out = field(L, root, "output", true);
     mark = push_key(L, "output");
