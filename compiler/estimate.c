@@ -120,7 +120,7 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
                 dot.hi = sadd(dot.hi, max64(max64(c1, c2), max64(c3, c4)));
             }
             Range sc = requant_range(p, dot, NULL, hd->score_shift, &g);
-            gates_score = sadd(gates_score, sc.hi - sc.lo); /* its thermometer */
+            gates_score = sadd(gates_score, sc.hi - sc.lo);                               /* its thermometer */
             if (hd->subtract_max) gates_score = sadd(gates_score, ((int64_t)1 << p) - 1); /* s - max */
             smax = max64(smax, sc.hi - sc.lo);
             for (int k = 0; k < dh; k++) {
@@ -205,8 +205,8 @@ int64_t compile_estimate(const Model *m, int n, const char **driver) {
             for (int i = 0; i < N; i++) {
                 Range *x = X + (size_t)i * d;
                 for (int k = 0; k < f->d_ff; k++) {
-                    Range h = requant_range(p, affine_range(&f->w1, k, f->b1[k], Lin + (size_t)i * d), NULL,
-                                            f->shift1, &g);
+                    Range h =
+                        requant_range(p, affine_range(&f->w1, k, f->b1[k], Lin + (size_t)i * d), NULL, f->shift1, &g);
                     hidden = sadd(hidden, g ? g : h.hi - h.lo); /* the table's thermometer */
                     hcode[k] = (Range){INT64_MAX, INT64_MIN};
                     for (int64_t v = h.lo; v <= h.hi; v++) {

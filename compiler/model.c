@@ -314,13 +314,13 @@ static const char *unsupported_hint(const char *key) {
     static const struct {
         const char *key, *hint;
     } hints[] = {
-        {"ln", "layer norm"},       {"ln1", "layer norm"},        {"ln2", "layer norm"},
-        {"ln_f", "layer norm"},     {"layer_norm", "layer norm"}, {"layernorm", "layer norm"},
-        {"norm", "layer norm"},     {"norm1", "layer norm"},      {"norm2", "layer norm"},
-        {"rmsnorm", "RMS norm"},    {"rms_norm", "RMS norm"},     {"batchnorm", "batch norm"},
-        {"rope", "rotary"},         {"rotary", "rotary"},         {"alibi", "ALiBi"},
-        {"dropout", "dropout"},     {"gelu", "activation"},       {"activation", "activation"},
-        {"mask", "mask"},           {"temperature", "softmax"},
+        {"ln", "layer norm"},    {"ln1", "layer norm"},        {"ln2", "layer norm"},
+        {"ln_f", "layer norm"},  {"layer_norm", "layer norm"}, {"layernorm", "layer norm"},
+        {"norm", "layer norm"},  {"norm1", "layer norm"},      {"norm2", "layer norm"},
+        {"rmsnorm", "RMS norm"}, {"rms_norm", "RMS norm"},     {"batchnorm", "batch norm"},
+        {"rope", "rotary"},      {"rotary", "rotary"},         {"alibi", "ALiBi"},
+        {"dropout", "dropout"},  {"gelu", "activation"},       {"activation", "activation"},
+        {"mask", "mask"},        {"temperature", "softmax"},
     };
     for (size_t k = 0; k < sizeof hints / sizeof hints[0]; k++) {
         if (strcmp(key, hints[k].key) != 0) continue;
@@ -333,8 +333,10 @@ static const char *unsupported_hint(const char *key) {
         if (strcmp(h, "rotary") == 0 || strcmp(h, "ALiBi") == 0)
             return " (unsupported operation: rotary and ALiBi positions are not supported; use embed.position or "
                    "embed.position_terms)";
-        if (strcmp(h, "dropout") == 0) return " (unsupported operation: dropout does nothing at inference; drop the key)";
-        if (strcmp(h, "activation") == 0) return " (the activation is the ffn key 'act': \"relu\", \"identity\" or a table)";
+        if (strcmp(h, "dropout") == 0)
+            return " (unsupported operation: dropout does nothing at inference; drop the key)";
+        if (strcmp(h, "activation") == 0)
+            return " (the activation is the ffn key 'act': \"relu\", \"identity\" or a table)";
         if (strcmp(h, "mask") == 0) return " (unsupported operation: the only mask is the head key 'causal')";
         return " (unsupported operation: scale the scores with score_shift or the exp table; subtract_max is the "
                "stable softmax)";
@@ -351,10 +353,9 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
         h->kind = parse_kind(L, kind);
         pop(L, mark);
     }
-    static const char *const keys_qk[] = {"kind",    "causal",  "d_head",      "wq",      "bq",
-                                          "q_shift", "wk",      "bk",          "k_shift", "wv",
-                                          "bv",      "v_shift", "score_shift", "exp",     "subtract_max",
-                                          NULL};
+    static const char *const keys_qk[] = {"kind",        "causal", "d_head",       "wq", "bq", "q_shift",
+                                          "wk",          "bk",     "k_shift",      "wv", "bv", "v_shift",
+                                          "score_shift", "exp",    "subtract_max", NULL};
     static const char *const keys_uniform[] = {"kind", "causal", "d_head", "wv", "bv", "v_shift", NULL};
     static const char *const keys_noexp[] = {"kind", "causal",  "d_head", "wq", "bq",      "q_shift",     "wk",
                                              "bk",   "k_shift", "wv",     "bv", "v_shift", "score_shift", NULL};
@@ -430,8 +431,8 @@ static void load_attn(Loader *L, const cJSON *j, Attn *a) {
 }
 
 static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
-    static const char *const keys[] = {"d_ff",   "w1", "b1",       "shift1", "act",     "w2",
-                                       "b2",     "shift2", "residual", "ln_pre", "ln_post", NULL};
+    static const char *const keys[] = {"d_ff", "w1",     "b1",       "shift1", "act",     "w2",
+                                       "b2",   "shift2", "residual", "ln_pre", "ln_post", NULL};
     Model *m = L->m;
     expect_object(L, j);
     check_keys(L, j, keys);
@@ -522,7 +523,7 @@ static void load_output(Loader *L, const cJSON *j) {
 }
 
 static void load_root(Loader *L, const cJSON *root) {
-    static const char *const keys[] = {"format",  "name",   "description", "vocab",  "bos",    "max_len", "p",
+    static const char *const keys[] = {"format",  "name",   "description", "vocab",  "bos",    "max_len",  "p",
                                        "d_model", "scales", "embed",       "layers", "output", "ln_final", NULL};
     Model *m = L->m;
     expect_object(L, root);
@@ -805,6 +806,14 @@ long model_param_count(const Model *m) {
         }
     }
     n += (long)m->out.w.rows * m->out.w.cols + m->out.w.rows;
+    /* layer norms: gamma and beta per channel, shift and eps; position terms */
+    long ln = 2L * m->d_model + 2;
+    for (int l = 0; l < m->n_layers; l++) {
+        const Attn *a = &m->layers[l].attn;
+        const Ffn *f = &m->layers[l].ffn;
+        n += ln * (a->ln_pre.present + a->ln_post.present + f->ln_pre.present + f->ln_post.present);
+    }
+    n += ln * m->ln_final.present + 3L * m->n_pos_terms;
     return n;
 }
 
@@ -824,15 +833,20 @@ void model_summary(const Model *m, FILE *f) {
         if (a->present) {
             fprintf(f, " attn %d head%s (", a->n_heads, a->n_heads > 1 ? "s" : "");
             for (int h = 0; h < a->n_heads; h++)
-                fprintf(f, "%s%s%s d_head %d", h ? ", " : "", a->heads[h].causal ? "causal " : "",
-                        attn_kind_name(a->heads[h].kind), a->heads[h].d_head);
-            fprintf(f, ")%s", a->residual ? " +res" : "");
+                fprintf(f, "%s%s%s%s d_head %d", h ? ", " : "", a->heads[h].causal ? "causal " : "",
+                        attn_kind_name(a->heads[h].kind), a->heads[h].subtract_max ? " (max subtracted)" : "",
+                        a->heads[h].d_head);
+            fprintf(f, ")%s%s%s", a->residual ? " +res" : "", a->ln_pre.present ? " pre-LN" : "",
+                    a->ln_post.present ? " post-LN" : "");
         }
         if (ff->present)
-            fprintf(f, "%s ffn d_ff %d %s%s", a->present ? ";" : "", ff->d_ff, ff->act.name,
-                    ff->residual ? " +res" : "");
+            fprintf(f, "%s ffn d_ff %d %s%s%s%s", a->present ? ";" : "", ff->d_ff, ff->act.name,
+                    ff->residual ? " +res" : "", ff->ln_pre.present ? " pre-LN" : "",
+                    ff->ln_post.present ? " post-LN" : "");
         fputc('\n', f);
     }
+    if (m->n_pos_terms) fprintf(f, "  position terms: %d (length-relative)\n", m->n_pos_terms);
+    if (m->ln_final.present) fprintf(f, "  final layer norm\n");
     if (m->out.kind == OUT_ACCEPT)
         fprintf(f, "  output: accept/reject at the %s position\n", m->out.at_first ? "first" : "last");
     else fprintf(f, "  output: one of %d labels per position\n", m->out.n_labels);

@@ -81,8 +81,8 @@ int64_t ln_estimate(const LayerNorm *ln, int p, int d, int64_t *lo, int64_t *hi)
         slo += lo[c];
         shi += hi[c];
     }
-    gates += shi - slo;                                    /* thermometer of S */
-    gates += ln_r_hi(ln, d, lo, hi) - isqrt64(ln->eps);    /* r */
+    gates += shi - slo;                                 /* thermometer of S */
+    gates += ln_r_hi(ln, d, lo, hi) - isqrt64(ln->eps); /* r */
     for (int c = 0; c < d; c++) {
         ln_out_range(ln, p, d, c, &lo[c], &hi[c]);
         gates += hi[c] - lo[c]; /* the quotient thresholds */

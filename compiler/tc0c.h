@@ -77,9 +77,9 @@ static inline int64_t pmax(int p) { return ((int64_t)1 << (p - 1)) - 1; }
 #define MAX_VOCAB 128
 #define MAX_LABELS 64
 #define MAX_SHIFT 40
-#define MAX_WEIGHT ((int64_t)1 << 20) /* |weight| <= 2^20 */
-#define MAX_BIAS ((int64_t)1 << 40)   /* |bias|   <= 2^40 */
-#define MAX_EXP ((int64_t)1 << 20)    /* exp table entries in [0, 2^20] */
+#define MAX_WEIGHT ((int64_t)1 << 20)   /* |weight| <= 2^20 */
+#define MAX_BIAS ((int64_t)1 << 40)     /* |bias|   <= 2^40 */
+#define MAX_EXP ((int64_t)1 << 20)      /* exp table entries in [0, 2^20] */
 #define MAX_LN_PARAM ((int64_t)1 << 20) /* layer norm |gamma|, |beta| <= 2^20 */
 #define MAX_LN_SHIFT 20
 #define MAX_LN_EPS ((int64_t)1 << 40)
@@ -107,7 +107,7 @@ typedef struct {
     Mat wq, wk, wv; /* d_head x d_model (wq, wk unused for uniform) */
     int64_t *bq, *bk, *bv;
     int q_shift, k_shift, v_shift, score_shift;
-    int64_t *exp; /* softmax only: 2^p entries, index s - pmin(p) */
+    int64_t *exp;      /* softmax only: 2^p entries, index s - pmin(p) */
     bool subtract_max; /* softmax: exp indexed by s - max + 2^p - 1 (numerics 4.5) */
 } Head;
 

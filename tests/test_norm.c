@@ -77,7 +77,8 @@ static void test_ln(int p, int d, const LayerNorm *ln, long count) {
         for (int l = 0; l < 64; l++) {
             long idx = base + l < total ? base + l : base;
             for (int k = 0; k < d; k++) {
-                uint64_t u = exhaustive ? ((uint64_t)idx >> (k * p)) & ((1u << p) - 1) : rng_next(&rng) & ((1u << p) - 1);
+                uint64_t u =
+                    exhaustive ? ((uint64_t)idx >> (k * p)) & ((1u << p) - 1) : rng_next(&rng) & ((1u << p) - 1);
                 vals[l][k] = (int64_t)u - ((u >> (p - 1)) ? ((int64_t)1 << p) : 0);
                 for (int b = 0; b < p; b++) in[k * p + b] |= ((u >> b) & 1) << l;
             }
