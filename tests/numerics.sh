@@ -9,6 +9,6 @@
 set -u
 T=${1:-build/tc0c}
 case "$T" in
-  *asan*) exec python3 tests/numerics_eval.py "$T" --models 16 --seed 7 --verify ;;
+  *asan*) exec python3 tests/numerics_eval.py "$T" --models 10 --seed 7 --verify ;;
   *) exec python3 tests/numerics_eval.py "$T" --models 48 --seed 15 --verify ;;
 esac
