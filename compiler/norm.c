@@ -103,7 +103,7 @@ static void add_square(Circuit *c, Val *x, int64_t scale, Form *f) {
 }
 
 void ln_lower(Circuit *c, const LayerNorm *ln, int p, int d, Val *x) {
-    int64_t lo[MAX_D_MODEL], hi[MAX_D_MODEL];
+    int64_t lo[MAX_D_MODEL] = {0}, hi[MAX_D_MODEL] = {0};
     for (int k = 0; k < d; k++) {
         lo[k] = x[k].lo;
         hi[k] = x[k].hi;
