@@ -109,14 +109,15 @@ static void embed(Ctx *C) {
         }
         for (int c = 0; c < d; c++) {
             Form f;
-            form_init(&f, MAT(m->pos_emb, i, c));
+            int64_t pos = MAT(m->pos_emb, i, c) + pos_terms_value(m, i, C->N, c); /* n fixed: a constant */
+            form_init(&f, pos);
             int64_t lo = INT64_MAX, hi = INT64_MIN;
             for (int t = 0; t < ntok; t++) {
                 int64_t e = MAT(m->tok_emb, t, c);
                 form_add(&f, &oh[t], e);
                 if (tok_pos < 0 ? t == m->n_vocab : t < m->n_vocab) {
-                    lo = min64(lo, e + MAT(m->pos_emb, i, c));
-                    hi = max64(hi, e + MAT(m->pos_emb, i, c));
+                    lo = min64(lo, e + pos);
+                    hi = max64(hi, e + pos);
                 }
             }
             Val raw = val_form_in(C->c, &f, lo, hi);
@@ -231,6 +232,7 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
             }
         } else { /* 4.5 softmax: w = exp[s], floor(sum w v / sum w), 0 if sum w = 0 */
             c->cur_origin = origin_make(l, h, OP_MIX);
+            if (hd->subtract_max) softmax_center(c, S, cnt, p); /* norm.c: S_j <- s_j - max + pmax */
             Form zf;
             form_init(&zf, 0);
             int64_t zlo = 0, zhi = 0;
@@ -302,21 +304,47 @@ static void residual_update(Ctx *C, const Mat *w, const int64_t *b, int shift, b
     }
 }
 
+/* ---- 7: layer norm (norm.c); a pre-LN copy, or in place ---- */
+static Val *ln_copy(Ctx *C, const LayerNorm *ln, int l) {
+    int d = C->m->d_model;
+    Val *Y = xcalloc((size_t)C->N * (size_t)d, sizeof *Y);
+    C->c->cur_origin = origin_make(l, -1, OP_OTHER);
+    for (int k = 0; k < C->N * d; k++) Y[k] = val_copy(&C->X[k]);
+    for (int i = 0; i < C->N; i++) ln_lower(C->c, ln, C->m->p, d, Y + (size_t)i * d);
+    return Y;
+}
+
+static void ln_in_place(Ctx *C, const LayerNorm *ln, int l) {
+    C->c->cur_origin = origin_make(l, -1, OP_OTHER);
+    for (int i = 0; i < C->N; i++) ln_lower(C->c, ln, C->m->p, C->m->d_model, C->X + (size_t)i * C->m->d_model);
+    progress(C, "layer norm", l, -1);
+}
+
+static void free_vals(Val *v, int n) {
+    for (int k = 0; k < n; k++) val_free(&v[k]);
+    free(v);
+}
+
 static void attention(Ctx *C, int l) {
     const Attn *at = &C->m->layers[l].attn;
     int N = C->N, d = C->m->d_model, width = at->wo.cols;
     Val *A = xcalloc((size_t)N * (size_t)width, sizeof *A);
     int off = 0;
+    Val *X = C->X, *Y = at->ln_pre.present ? ln_copy(C, &at->ln_pre, l) : NULL;
+    if (Y) C->X = Y; /* the heads read LN(x); the residual stays x */
     for (int h = 0; h < at->n_heads; h++) {
         head(C, l, h, &at->heads[h], A, width, off);
         off += at->heads[h].d_head;
         progress(C, attn_kind_name(at->heads[h].kind), l, h);
     }
+    C->X = X;
+    if (Y) free_vals(Y, N * d);
     C->c->cur_origin = origin_make(l, -1, OP_ATTN_OUT);
     for (int i = 0; i < N; i++)
         residual_update(C, &at->wo, at->bo, at->shift, at->residual, A + (size_t)i * width, C->X + (size_t)i * d);
     for (int k = 0; k < N * width; k++) val_free(&A[k]);
     free(A);
+    if (at->ln_post.present) ln_in_place(C, &at->ln_post, l);
 }
 
 /* ---- 5: feed-forward ---- */
@@ -324,11 +352,12 @@ static void ffn(Ctx *C, int l) {
     const Ffn *f = &C->m->layers[l].ffn;
     int d = C->m->d_model;
     Val *H = xcalloc((size_t)f->d_ff, sizeof *H);
+    Val *Y = f->ln_pre.present ? ln_copy(C, &f->ln_pre, l) : NULL; /* the hidden units read LN(x) */
     for (int i = 0; i < C->N; i++) {
-        Val *x = C->X + (size_t)i * d;
+        Val *x = C->X + (size_t)i * d, *in = Y ? Y + (size_t)i * d : x;
         for (int k = 0; k < f->d_ff; k++) {
             C->c->cur_origin = origin_make(l, -1, OP_FFN_HIDDEN);
-            Val h = affine_requant(C, &f->w1, k, f->b1[k], f->shift1, x);
+            Val h = affine_requant(C, &f->w1, k, f->b1[k], f->shift1, in);
             H[k] = table(C, &h, f->act.table);
             val_free(&h);
         }
@@ -337,7 +366,9 @@ static void ffn(Ctx *C, int l) {
         for (int k = 0; k < f->d_ff; k++) val_free(&H[k]);
     }
     free(H);
+    if (Y) free_vals(Y, C->N * d);
     progress(C, "feed-forward", l, -1);
+    if (f->ln_post.present) ln_in_place(C, &f->ln_post, l);
 }
 
 /* ---- 6: output ---- */
@@ -426,6 +457,7 @@ bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
         if (m->layers[l].attn.present) attention(&C, l);
         if (m->layers[l].ffn.present) ffn(&C, l);
     }
+    if (m->ln_final.present) ln_in_place(&C, &m->ln_final, -1);
     out->c = C.c;
     out->n = o->n;
     out->bits_per_token = bits;

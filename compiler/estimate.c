@@ -220,6 +220,7 @@ static void head_estimate(const Model *m, int l, int h, const Head *hd, int N, R
             int64_t th;
             Range sc = requant_cost(p, dot, NULL, hd->score_shift, dh, &score, &th);
             if (!th) cost_add(&score, sc.hi - sc.lo, sc.hi - sc.lo); /* its thermometer */
+            if (hd->subtract_max) cost_add(&score, ((int64_t)1 << p) - 1, smul(3, ((int64_t)1 << p) - 1)); /* s - max */
             smax = max64(smax, sc.hi - sc.lo);
             if (hd->kind == ATTN_SOFTMAX) {
                 /* the bits of exp[s]: one gate over the bit's changes each;
@@ -269,7 +270,7 @@ static void embed_ranges(const Model *m, int N, Range *X) {
             if (r.few > REACH_GATES + 1) r.few = 0;
             for (int tk = 0; tk < m->n_vocab + m->has_bos; tk++) {
                 if (m->has_bos && ((i == 0) != (tk == m->n_vocab))) continue;
-                int64_t v = sat_p(p, MAT(m->tok_emb, tk, c) + MAT(m->pos_emb, i, c));
+                int64_t v = sat_p(p, MAT(m->tok_emb, tk, c) + MAT(m->pos_emb, i, c) + pos_terms_value(m, i, N, c));
                 r.lo = min64(r.lo, v);
                 r.hi = max64(r.hi, v);
             }
@@ -318,7 +319,7 @@ static Range hull_of(const TableHull *h, Range x) {
     return r;
 }
 
-static void ffn_estimate(const Model *m, int l, int N, Range *X, Range *Y, Tally *t) {
+static void ffn_estimate(const Model *m, int l, int N, Range *X, const Range *Xin, Range *Y, Tally *t) {
     const Ffn *f = &m->layers[l].ffn;
     int p = m->p, d = m->d_model;
     Range hcode[MAX_D_FF];
@@ -331,8 +332,8 @@ static void ffn_estimate(const Model *m, int l, int N, Range *X, Range *Y, Tally
     for (int i = 0; i < N; i++) {
         Range *x = X + (size_t)i * d;
         for (int k = 0; k < f->d_ff; k++) {
-            Range h =
-                requant_cost(p, affine_range(&f->w1, k, f->b1[k], x), NULL, f->shift1, nnz_row(&f->w1, k), &hidden, &g);
+            Range h = requant_cost(p, affine_range(&f->w1, k, f->b1[k], Xin + (size_t)i * d), NULL, f->shift1,
+                                   nnz_row(&f->w1, k), &hidden, &g);
             if (!g) cost_add(&hidden, h.hi - h.lo, h.hi - h.lo); /* the table's thermometer */
             cost_add(&hidden, 0, sum_terms(table_terms(&ts, h)));
             hcode[k] = hull_of(&hull, h);
@@ -347,6 +348,24 @@ static void ffn_estimate(const Model *m, int l, int N, Range *X, Range *Y, Tally
     free(ts.changes);
     charge(t, hidden, "the feed-forward hidden thermometers of layer %d%.0d", l, 0);
     charge(t, out, "the feed-forward output requantization of layer %d%.0d", l, 0);
+}
+
+/* A layer norm at every position (norm.c): charges its gates (each reads a
+ * few shared forms: about 3 wires a gate), writes the output ranges into Y
+ * (may be X) and returns Y. */
+static Range *ln_ranges(Tally *t, const LayerNorm *ln, const Model *m, int N, const Range *X, Range *Y, int l) {
+    int d = m->d_model;
+    int64_t gates = 0, lo[MAX_D_MODEL], hi[MAX_D_MODEL];
+    for (int i = 0; i < N; i++) {
+        for (int c = 0; c < d; c++) {
+            lo[c] = X[(size_t)i * d + c].lo;
+            hi[c] = X[(size_t)i * d + c].hi;
+        }
+        gates = sadd(gates, ln_estimate(ln, m->p, d, lo, hi));
+        for (int c = 0; c < d; c++) Y[(size_t)i * d + c] = (Range){lo[c], hi[c], 0};
+    }
+    charge(t, (Cost){gates, smul(3, gates)}, "a layer norm (layer %d)%.0d", l, 0);
+    return Y;
 }
 
 /* Bytes the built netlist and the compiler's working data take per wire
@@ -367,11 +386,13 @@ void compile_estimate_full(const Model *m, int n, Estimate *e) {
     }
     for (int l = 0; l < m->n_layers; l++) {
         const Attn *at = &m->layers[l].attn;
+        const Ffn *f = &m->layers[l].ffn;
         if (at->present) {
             int width = at->wo.cols;
+            Range *Xin = at->ln_pre.present ? ln_ranges(&t, &at->ln_pre, m, N, X, Y, l) : X; /* reads LN(X) */
             Range *A = xcalloc((size_t)N * (size_t)width, sizeof *A);
             for (int h = 0, off = 0; h < at->n_heads; off += at->heads[h].d_head, h++)
-                head_estimate(m, l, h, &at->heads[h], N, X, A, width, off, &t);
+                head_estimate(m, l, h, &at->heads[h], N, Xin, A, width, off, &t);
             Cost c = {0};
             for (int i = 0; i < N; i++)
                 for (int r = 0; r < d; r++) {
@@ -381,9 +402,18 @@ void compile_estimate_full(const Model *m, int n, Estimate *e) {
                 }
             charge(&t, c, "the attention output requantization of layer %d%.0d", l, 0);
             free(A);
+            if (at->ln_post.present) ln_ranges(&t, &at->ln_post, m, N, X, X, l);
         }
-        if (m->layers[l].ffn.present) ffn_estimate(m, l, N, X, Y, &t);
+        if (f->present) {
+            Range *Lin = f->ln_pre.present
+                             ? ln_ranges(&t, &f->ln_pre, m, N, X, xcalloc((size_t)N * (size_t)d, sizeof *Lin), l)
+                             : X;
+            ffn_estimate(m, l, N, X, Lin, Y, &t);
+            if (Lin != X) free(Lin);
+            if (f->ln_post.present) ln_ranges(&t, &f->ln_post, m, N, X, X, l);
+        }
     }
+    if (m->ln_final.present) ln_ranges(&t, &m->ln_final, m, N, X, X, -1);
     int64_t out = m->out.kind == OUT_ACCEPT ? 1 : (int64_t)n * m->out.n_labels * m->out.n_labels;
     charge(&t, (Cost){out, smul(out, d)}, "the output head%.0d%.0d", 0, 0);
     free(X);

@@ -70,6 +70,8 @@ static const char *json_type(const cJSON *j) {
     return "an invalid value";
 }
 
+static const char *unsupported_hint(const char *key);
+
 /* Rejects keys not in the NULL-terminated list (at most 64), and duplicated
  * keys; linear in the number of keys. */
 static void check_keys(Loader *L, const cJSON *obj, const char *const *allowed) {
@@ -77,7 +79,7 @@ static void check_keys(Loader *L, const cJSON *obj, const char *const *allowed) 
     for (const cJSON *c = obj->child; c; c = c->next) {
         int k = 0;
         while (allowed[k] && strcmp(allowed[k], c->string) != 0) k++;
-        if (!allowed[k]) fail(L, "unknown key '%s'", c->string);
+        if (!allowed[k]) fail(L, "unknown key '%s'%s", c->string, unsupported_hint(c->string));
         if (seen >> k & 1) fail(L, "duplicate key '%s'", c->string);
         seen |= (uint64_t)1 << k;
     }
@@ -291,6 +293,93 @@ const char *attn_kind_name(AttnKind k) {
     return names[k];
 }
 
+/* ---- layer norm, position terms, unsupported operations (numerics 2.1, 7) */
+
+/* An optional layer norm object {"gamma", "beta", "shift", "eps"}. */
+static void get_ln(Loader *L, const cJSON *obj, const char *key, LayerNorm *ln) {
+    static const char *const keys[] = {"gamma", "beta", "shift", "eps", NULL};
+    const cJSON *j = field(L, obj, key, false);
+    if (!j) return;
+    size_t mark = push_key(L, key);
+    expect_object(L, j);
+    check_keys(L, j, keys);
+    int d = L->m->d_model;
+    ln->present = true;
+    ln->gamma = get_vec(L, j, "gamma", true, d, -MAX_LN_PARAM, MAX_LN_PARAM);
+    ln->beta = get_vec(L, j, "beta", false, d, -MAX_LN_PARAM, MAX_LN_PARAM);
+    ln->shift = (int)get_int(L, j, "shift", false, 0, 0, MAX_LN_SHIFT);
+    ln->eps = get_int(L, j, "eps", false, 1, 1, MAX_LN_EPS);
+    pop(L, mark);
+}
+
+/* embed.position_terms: [{"channel", "kind", "scale"}, ...]. */
+static void load_pos_terms(Loader *L, const cJSON *embed) {
+    static const char *const keys[] = {"channel", "kind", "scale", NULL};
+    Model *m = L->m;
+    const cJSON *a = field(L, embed, "position_terms", false);
+    if (!a) return;
+    size_t mark = push_key(L, "position_terms");
+    if (!cJSON_IsArray(a)) fail(L, "expected an array of position terms, got %s", json_type(a));
+    m->n_pos_terms = cJSON_GetArraySize(a);
+    if (m->n_pos_terms < 1 || m->n_pos_terms > MAX_POS_TERMS)
+        fail(L, "expected 1 to %d position terms, got %d", MAX_POS_TERMS, m->n_pos_terms);
+    m->pos_terms = arena_alloc(&m->arena, sizeof *m->pos_terms * (size_t)m->n_pos_terms);
+    int i = 0;
+    for (const cJSON *t = a->child; t; t = t->next, i++) {
+        size_t m2 = push_index(L, i);
+        PosTerm *pt = &m->pos_terms[i];
+        expect_object(L, t);
+        check_keys(L, t, keys);
+        pt->channel = (int)get_int(L, t, "channel", true, 0, 0, m->d_model - 1);
+        const char *kind = get_string(L, t, "kind", true);
+        if (strcmp(kind, "frac") == 0) pt->kind = POS_FRAC;
+        else if (strcmp(kind, "alt") == 0) pt->kind = POS_ALT;
+        else {
+            push_key(L, "kind");
+            fail(L, "unknown position term kind '%s' (expected frac or alt)", kind);
+        }
+        pt->scale = get_int(L, t, "scale", true, 0, -MAX_POS_SCALE, MAX_POS_SCALE);
+        pop(L, m2);
+    }
+    pop(L, mark);
+}
+
+/* A note for keys that name operations tc0c does not have (or has under
+ * another name), appended to "unknown key". */
+static const char *unsupported_hint(const char *key) {
+    static const struct {
+        const char *key, *hint;
+    } hints[] = {
+        {"ln", "layer norm"},    {"ln1", "layer norm"},        {"ln2", "layer norm"},
+        {"ln_f", "layer norm"},  {"layer_norm", "layer norm"}, {"layernorm", "layer norm"},
+        {"norm", "layer norm"},  {"norm1", "layer norm"},      {"norm2", "layer norm"},
+        {"rmsnorm", "RMS norm"}, {"rms_norm", "RMS norm"},     {"batchnorm", "batch norm"},
+        {"rope", "rotary"},      {"rotary", "rotary"},         {"alibi", "ALiBi"},
+        {"dropout", "dropout"},  {"gelu", "activation"},       {"activation", "activation"},
+        {"mask", "mask"},        {"temperature", "softmax"},
+    };
+    for (size_t k = 0; k < sizeof hints / sizeof hints[0]; k++) {
+        if (strcmp(key, hints[k].key) != 0) continue;
+        const char *h = hints[k].hint;
+        if (strcmp(h, "layer norm") == 0)
+            return " (layer norm is written 'ln_pre' or 'ln_post' inside 'attn' or 'ffn', or 'ln_final' at the "
+                   "top level; docs/model-format.md)";
+        if (strcmp(h, "RMS norm") == 0 || strcmp(h, "batch norm") == 0)
+            return " (unsupported operation: tc0c has only the integer layer norm 'ln_pre'/'ln_post'/'ln_final')";
+        if (strcmp(h, "rotary") == 0 || strcmp(h, "ALiBi") == 0)
+            return " (unsupported operation: rotary and ALiBi positions are not supported; use embed.position or "
+                   "embed.position_terms)";
+        if (strcmp(h, "dropout") == 0)
+            return " (unsupported operation: dropout does nothing at inference; drop the key)";
+        if (strcmp(h, "activation") == 0)
+            return " (the activation is the ffn key 'act': \"relu\", \"identity\" or a table)";
+        if (strcmp(h, "mask") == 0) return " (unsupported operation: the only mask is the head key 'causal')";
+        return " (unsupported operation: scale the scores with score_shift or the exp table; subtract_max is the "
+               "stable softmax)";
+    }
+    return "";
+}
+
 static void load_head(Loader *L, const cJSON *j, Head *h) {
     Model *m = L->m;
     expect_object(L, j);
@@ -300,9 +389,9 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
         h->kind = parse_kind(L, kind);
         pop(L, mark);
     }
-    static const char *const keys_qk[] = {"kind",    "causal",  "d_head",      "wq",      "bq",
-                                          "q_shift", "wk",      "bk",          "k_shift", "wv",
-                                          "bv",      "v_shift", "score_shift", "exp",     NULL};
+    static const char *const keys_qk[] = {"kind",        "causal", "d_head",       "wq", "bq", "q_shift",
+                                          "wk",          "bk",     "k_shift",      "wv", "bv", "v_shift",
+                                          "score_shift", "exp",    "subtract_max", NULL};
     static const char *const keys_uniform[] = {"kind", "causal", "d_head", "wv", "bv", "v_shift", NULL};
     static const char *const keys_noexp[] = {"kind", "causal",  "d_head", "wq", "bq",      "q_shift",     "wk",
                                              "bk",   "k_shift", "wv",     "bv", "v_shift", "score_shift", NULL};
@@ -319,6 +408,8 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
         check_keys(L, j, keys_qk);
     } else {
         if (cJSON_GetObjectItemCaseSensitive(j, "exp")) fail(L, "key 'exp' is only used by a softmax head");
+        if (cJSON_GetObjectItemCaseSensitive(j, "subtract_max"))
+            fail(L, "key 'subtract_max' is only used by a softmax head");
         check_keys(L, j, keys_noexp);
     }
     h->causal = get_bool(L, j, "causal", false);
@@ -336,15 +427,19 @@ static void load_head(Loader *L, const cJSON *j, Head *h) {
     h->k_shift = get_shift(L, j, "k_shift");
     h->score_shift = get_shift(L, j, "score_shift");
     if (h->kind == ATTN_SOFTMAX) {
+        h->subtract_max = get_bool(L, j, "subtract_max", false);
         const cJSON *e = field(L, j, "exp", true);
         size_t mark = push_key(L, "exp");
+        if (h->subtract_max && !cJSON_IsArray(e))
+            fail(L, "with subtract_max the table is indexed by s - max + 2^p - 1: give it as an array of 2^p "
+                    "entries, not {\"steps\": ...}");
         h->exp = read_table(L, e, 0, MAX_EXP);
         pop(L, mark);
     }
 }
 
 static void load_attn(Loader *L, const cJSON *j, Attn *a) {
-    static const char *const keys[] = {"heads", "wo", "bo", "shift", "residual", NULL};
+    static const char *const keys[] = {"heads", "wo", "bo", "shift", "residual", "ln_pre", "ln_post", NULL};
     Model *m = L->m;
     expect_object(L, j);
     check_keys(L, j, keys);
@@ -367,10 +462,13 @@ static void load_attn(Loader *L, const cJSON *j, Attn *a) {
     a->bo = get_vec(L, j, "bo", false, m->d_model, -MAX_BIAS, MAX_BIAS);
     a->shift = get_shift(L, j, "shift");
     a->residual = get_bool(L, j, "residual", true);
+    get_ln(L, j, "ln_pre", &a->ln_pre);
+    get_ln(L, j, "ln_post", &a->ln_post);
 }
 
 static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
-    static const char *const keys[] = {"d_ff", "w1", "b1", "shift1", "act", "w2", "b2", "shift2", "residual", NULL};
+    static const char *const keys[] = {"d_ff", "w1",     "b1",       "shift1", "act",     "w2",
+                                       "b2",   "shift2", "residual", "ln_pre", "ln_post", NULL};
     Model *m = L->m;
     expect_object(L, j);
     check_keys(L, j, keys);
@@ -404,6 +502,8 @@ static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
     f->b2 = get_vec(L, j, "b2", false, m->d_model, -MAX_BIAS, MAX_BIAS);
     f->shift2 = get_shift(L, j, "shift2");
     f->residual = get_bool(L, j, "residual", true);
+    get_ln(L, j, "ln_pre", &f->ln_pre);
+    get_ln(L, j, "ln_post", &f->ln_post);
 }
 
 static void load_output(Loader *L, const cJSON *j) {
@@ -459,8 +559,8 @@ static void load_output(Loader *L, const cJSON *j) {
 }
 
 static void load_root(Loader *L, const cJSON *root) {
-    static const char *const keys[] = {"format",  "name",   "description", "vocab",  "bos",    "max_len", "p",
-                                       "d_model", "scales", "embed",       "layers", "output", NULL};
+    static const char *const keys[] = {"format",  "name",   "description", "vocab",  "bos",    "max_len",  "p",
+                                       "d_model", "scales", "embed",       "layers", "output", "ln_final", NULL};
     Model *m = L->m;
     expect_object(L, root);
     const char *format = get_string(L, root, "format", true);
@@ -527,10 +627,11 @@ static void load_root(Loader *L, const cJSON *root) {
     const cJSON *embed = field(L, root, "embed", true);
     mark = push_key(L, "embed");
     expect_object(L, embed);
-    static const char *const ekeys[] = {"token", "position", NULL};
+    static const char *const ekeys[] = {"token", "position", "position_terms", NULL};
     check_keys(L, embed, ekeys);
     m->tok_emb = get_mat(L, embed, "token", true, m->n_vocab + m->has_bos, m->d_model, pmin(m->p), pmax(m->p));
     m->pos_emb = get_mat(L, embed, "position", false, m->max_len + m->has_bos, m->d_model, pmin(m->p), pmax(m->p));
+    load_pos_terms(L, embed);
     pop(L, mark);
 
     const cJSON *layers = field(L, root, "layers", true);
@@ -560,6 +661,8 @@ static void load_root(Loader *L, const cJSON *root) {
         pop(L, m2);
     }
     pop(L, mark);
+
+    get_ln(L, root, "ln_final", &m->ln_final);
 
     const cJSON *out = field(L, root, "output", true);
     mark = push_key(L, "output");
@@ -755,6 +858,14 @@ long model_param_count(const Model *m) {
         }
     }
     n += (long)m->out.w.rows * m->out.w.cols + m->out.w.rows;
+    /* layer norms: gamma and beta per channel, shift and eps; position terms */
+    long ln = 2L * m->d_model + 2;
+    for (int l = 0; l < m->n_layers; l++) {
+        const Attn *a = &m->layers[l].attn;
+        const Ffn *f = &m->layers[l].ffn;
+        n += ln * (a->ln_pre.present + a->ln_post.present + f->ln_pre.present + f->ln_post.present);
+    }
+    n += ln * m->ln_final.present + 3L * m->n_pos_terms;
     return n;
 }
 
@@ -778,15 +889,20 @@ void model_summary(const Model *m, FILE *f) {
         if (a->present) {
             fprintf(f, " attn %d head%s (", a->n_heads, a->n_heads > 1 ? "s" : "");
             for (int h = 0; h < a->n_heads; h++)
-                fprintf(f, "%s%s%s d_head %d", h ? ", " : "", a->heads[h].causal ? "causal " : "",
-                        attn_kind_name(a->heads[h].kind), a->heads[h].d_head);
-            fprintf(f, ")%s", a->residual ? " +res" : "");
+                fprintf(f, "%s%s%s%s d_head %d", h ? ", " : "", a->heads[h].causal ? "causal " : "",
+                        attn_kind_name(a->heads[h].kind), a->heads[h].subtract_max ? " (max subtracted)" : "",
+                        a->heads[h].d_head);
+            fprintf(f, ")%s%s%s", a->residual ? " +res" : "", a->ln_pre.present ? " pre-LN" : "",
+                    a->ln_post.present ? " post-LN" : "");
         }
         if (ff->present)
-            fprintf(f, "%s ffn d_ff %d %s%s", a->present ? ";" : "", ff->d_ff, ff->act.name,
-                    ff->residual ? " +res" : "");
+            fprintf(f, "%s ffn d_ff %d %s%s%s%s", a->present ? ";" : "", ff->d_ff, ff->act.name,
+                    ff->residual ? " +res" : "", ff->ln_pre.present ? " pre-LN" : "",
+                    ff->ln_post.present ? " post-LN" : "");
         fputc('\n', f);
     }
+    if (m->n_pos_terms) fprintf(f, "  position terms: %d (length-relative)\n", m->n_pos_terms);
+    if (m->ln_final.present) fprintf(f, "  final layer norm\n");
     if (m->out.kind == OUT_ACCEPT)
         fprintf(f, "  output: accept/reject at the %s position\n", m->out.at_first ? "first" : "last");
     else fprintf(f, "  output: one of %d labels per position\n", m->out.n_labels);

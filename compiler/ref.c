@@ -87,12 +87,13 @@ static void run_head(const Model *m, const Head *h, int N, const int64_t *X, int
                     if (S[j] == best) sum += V[(size_t)j * dh + c];
                 a[c] = floor_div(sum, count);
             }
-        } else { /* 4.5 softmax through the exp table */
-            int64_t z = 0;
-            for (int j = 0; j <= last; j++) z += h->exp[S[j] - pmin(p)];
+        } else { /* 4.5 softmax through the exp table, indexed by s - pmin or, with
+                  * subtract_max, by s - max + 2^p - 1 */
+            int64_t z = 0, base = h->subtract_max ? ((int64_t)1 << p) - 1 - best : -pmin(p);
+            for (int j = 0; j <= last; j++) z += h->exp[S[j] + base];
             for (int c = 0; c < dh; c++) {
                 int64_t num = 0;
-                for (int j = 0; j <= last; j++) num += h->exp[S[j] - pmin(p)] * V[(size_t)j * dh + c];
+                for (int j = 0; j <= last; j++) num += h->exp[S[j] + base] * V[(size_t)j * dh + c];
                 a[c] = z > 0 ? floor_div(num, z) : 0;
             }
         }
@@ -103,13 +104,27 @@ static void run_head(const Model *m, const Head *h, int N, const int64_t *X, int
     free(S);
 }
 
+/* x_i <- LN(x_i) for every position (numerics 7.1), into Y when Y != X. */
+static void layer_norm(const Model *m, const LayerNorm *ln, int N, const int64_t *X, int64_t *Y, const char *what,
+                       FILE *t) {
+    int d = m->d_model;
+    if (Y != X) memcpy(Y, X, sizeof *Y * (size_t)N * (size_t)d);
+    for (int i = 0; i < N; i++) ln_ref(ln, m->p, d, Y + (size_t)i * d);
+    if (t) {
+        fprintf(t, "%s:\n", what);
+        for (int i = 0; i < N; i++) trace_vec(t, "ln", i, Y + (size_t)i * d, d);
+    }
+}
+
 void ref_run(const Model *m, const int *tokens, int n, int *out, FILE *t) {
     int p = m->p, d = m->d_model, N = n + m->has_bos;
     int64_t *X = xcalloc((size_t)N * (size_t)d, sizeof *X);
     /* 2: embedding */
     for (int i = 0; i < N; i++) {
         int tok = m->has_bos ? (i == 0 ? m->n_vocab : tokens[i - 1]) : tokens[i];
-        for (int c = 0; c < d; c++) X[(size_t)i * d + c] = sat_p(p, MAT(m->tok_emb, tok, c) + MAT(m->pos_emb, i, c));
+        for (int c = 0; c < d; c++)
+            X[(size_t)i * d + c] =
+                sat_p(p, MAT(m->tok_emb, tok, c) + MAT(m->pos_emb, i, c) + pos_terms_value(m, i, N, c));
     }
     if (t) {
         fprintf(t, "embedding:\n");
@@ -118,15 +133,22 @@ void ref_run(const Model *m, const int *tokens, int n, int *out, FILE *t) {
     for (int l = 0; l < m->n_layers; l++) {
         const Attn *at = &m->layers[l].attn;
         const Ffn *ff = &m->layers[l].ffn;
+        /* 7.2: a pre-LN sublayer reads Y = LN(X); the residual stays X */
+        int64_t *Y = xcalloc((size_t)N * (size_t)d, sizeof *Y);
         if (at->present) {
             int width = at->wo.cols;
             int64_t *A = xcalloc((size_t)N * (size_t)width, sizeof *A);
             int off = 0;
+            const int64_t *in = X;
+            if (at->ln_pre.present) {
+                layer_norm(m, &at->ln_pre, N, X, Y, "pre-LN (attention)", t);
+                in = Y;
+            }
             for (int h = 0; h < at->n_heads; h++) {
                 if (t)
                     fprintf(t, "layer %d head %d (%s%s):\n", l, h, at->heads[h].causal ? "causal " : "",
                             attn_kind_name(at->heads[h].kind));
-                run_head(m, &at->heads[h], N, X, A + off, width, t);
+                run_head(m, &at->heads[h], N, in, A + off, width, t);
                 off += at->heads[h].d_head;
             }
             if (t) {
@@ -138,12 +160,18 @@ void ref_run(const Model *m, const int *tokens, int n, int *out, FILE *t) {
             free(A);
             if (t)
                 for (int i = 0; i < N; i++) trace_vec(t, "x", i, X + (size_t)i * d, d);
+            if (at->ln_post.present) layer_norm(m, &at->ln_post, N, X, X, "post-LN (attention)", t);
         }
         if (ff->present) { /* 5: feed-forward */
             int64_t *H = xcalloc((size_t)ff->d_ff, sizeof *H);
+            const int64_t *in = X;
+            if (ff->ln_pre.present) {
+                layer_norm(m, &ff->ln_pre, N, X, Y, "pre-LN (feed-forward)", t);
+                in = Y;
+            }
             if (t) fprintf(t, "layer %d feed-forward:\n", l);
             for (int i = 0; i < N; i++) {
-                affine_requant(p, &ff->w1, ff->b1, ff->shift1, X + (size_t)i * d, H);
+                affine_requant(p, &ff->w1, ff->b1, ff->shift1, in + (size_t)i * d, H);
                 if (t) trace_vec(t, "hidden", i, H, ff->d_ff);
                 for (int c = 0; c < ff->d_ff; c++) H[c] = ff->act.table[H[c] - pmin(p)];
                 if (t) trace_vec(t, "act", i, H, ff->d_ff);
@@ -152,8 +180,11 @@ void ref_run(const Model *m, const int *tokens, int n, int *out, FILE *t) {
             free(H);
             if (t)
                 for (int i = 0; i < N; i++) trace_vec(t, "x", i, X + (size_t)i * d, d);
+            if (ff->ln_post.present) layer_norm(m, &ff->ln_post, N, X, X, "post-LN (feed-forward)", t);
         }
+        free(Y);
     }
+    if (m->ln_final.present) layer_norm(m, &m->ln_final, N, X, X, "final LN", t);
     /* 6: output head */
     const Output *o = &m->out;
     if (o->kind == OUT_ACCEPT) {

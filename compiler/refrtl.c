@@ -671,6 +671,80 @@ static void value_hull(const RV *V, int dh, int c, int cnt, int64_t *lo, int64_t
     }
 }
 
+/* v with its interval narrowed to [lo, hi] (the caller knows it holds). */
+static RV narrow(R *r, RV v, int64_t lo, int64_t hi) {
+    v.lo = max64(v.lo, lo);
+    v.hi = min64(v.hi, hi);
+    if (v.lo == v.hi) return cst(v.lo);
+    if (!is_c(v)) {
+        r->nodes[v.id].lo = v.lo;
+        r->nodes[v.id].hi = v.hi;
+    }
+    return v;
+}
+
+/* isqrt(D) bit by bit, as a hardware engineer writes a restoring square
+ * root: from the top bit down, keep r + 2^k when (r + 2^k)^2 <= D. */
+static RV isqrt_rv(R *r, const char *base, RV D, int64_t rlo, int64_t rhi) {
+    int K = 0;
+    while (((int64_t)1 << K) <= rhi) K++;
+    RV root = cst(0);
+    for (int k = K - 1; k >= 0; k--) {
+        Tm one = tm(1, root);
+        RV cand = sum(r, xfmt("%s_c%d", base, k), (int64_t)1 << k, &one, 1);
+        Tm sq = tm_mul(cand, cand);
+        RV sqv = is_c(cand) ? cst(cand.lo * cand.lo) : sum(r, xfmt("%s_sq%d", base, k), 0, &sq, 1);
+        RV ok = cmp(r, xfmt("%s_ok%d", base, k), D, CMP_GE, sqv);
+        root = mux(r, xfmt("%s_r%d", base, k), ok, cand, root);
+    }
+    return narrow(r, root, rlo, rhi);
+}
+
+/* x <- LN(x) over one position's d values (numerics 7.1). */
+static void build_ln(R *r, const char *pre, const LayerNorm *ln, RV *x) {
+    const Model *m = r->m;
+    int d = m->d_model;
+    Tm *t = xcalloc((size_t)d + 1, sizeof *t);
+    for (int c = 0; c < d; c++) t[c] = tm(1, x[c]);
+    RV S = sum(r, xfmt("%s_sum", pre), 0, t, d);
+    RV *u = xcalloc((size_t)d, sizeof *u);
+    for (int c = 0; c < d; c++) {
+        Tm two[2] = {tm(d, x[c]), tm(-1, S)};
+        u[c] = sum(r, xfmt("%s_u%d", pre, c), 0, two, 2);
+    }
+    for (int c = 0; c < d; c++) t[c] = tm_mul(u[c], u[c]);
+    RV Q = sum(r, xfmt("%s_q", pre), 0, t, d);
+    Tm dq = tm(d, Q);
+    RV D = sum(r, xfmt("%s_d", pre), ln->eps, &dq, 1);
+    int64_t rlo = isqrt64(max64(D.lo, ln->eps)), rhi = isqrt64(D.hi);
+    char *ib = xfmt("%s_isqrt", pre);
+    RV root = isqrt_rv(r, ib, D, rlo, rhi);
+    free(ib);
+    Tm sr = tm((int64_t)1 << ln->shift, root);
+    RV den = sum(r, xfmt("%s_den", pre), 0, &sr, 1);
+    for (int c = 0; c < d; c++) {
+        Tm g = tm(ln->gamma[c] * d, u[c]);
+        char *base = xfmt("%s_y%d", pre, c);
+        RV num = sum(r, xfmt("%s_num", base), 0, &g, 1);
+        int64_t B = ln_quot_bound(ln, d, c);
+        RV q = fdiv(r, base, num, den, -B, B);
+        Tm bq = tm(1, q);
+        x[c] = sat(r, xfmt("%s_sat", base), sum(r, xfmt("%s_b", base), ln->beta[c], &bq, 1));
+        free(base);
+    }
+    free(u);
+    free(t);
+}
+
+static void build_ln_all(R *r, const char *what, const LayerNorm *ln, int N, RV *X) {
+    comment(r, "%s: layer norm at every position (numerics 7)", what);
+    for (int i = 0; i < N; i++) {
+        char *pre = xfmt("%s_p%d", what, i);
+        build_ln(r, pre, ln, X + (size_t)i * r->m->d_model);
+        free(pre);
+    }
+}
+
 static void build_head(R *r, int l, int h, const Head *hd, int N, const RV *X, RV *A, int a_stride) {
     const Model *m = r->m;
     int d = m->d_model, dh = hd->d_head;
@@ -752,6 +826,15 @@ static void build_head(R *r, int l, int h, const Head *hd, int N, const RV *X, R
         } else { /* softmax */
             comment(r, "layer %d head %d, query %d: softmax weights e = exp(s), z = sum e, floor(sum e v / z)", l, h,
                     i);
+            if (hd->subtract_max) { /* 4.5: exp indexed by s - max + 2^p - 1, here s - max + pmax */
+                RV best;
+                argmax_tree(r, pre, S, NULL, 0, cnt, &best, NULL);
+                for (int j = 0; j < cnt; j++) {
+                    Tm two[2] = {tm(1, S[j]), tm(-1, best)};
+                    RV dj = sum(r, xfmt("l%d_h%d_sm_p%d_k%d", l, h, i, j), pmax(r->p), two, 2);
+                    S[j] = narrow(r, dj, pmin(r->p), pmax(r->p)); /* s <= max */
+                }
+            }
             for (int j = 0; j < cnt; j++) E[j] = call(r, xfmt("l%d_h%d_e_p%d_k%d", l, h, i, j), fn, S[j]);
             for (int j = 0; j < cnt; j++) t[j] = tm(1, E[j]);
             RV z = sum(r, xfmt("l%d_h%d_z_p%d", l, h, i), 0, t, cnt);
@@ -793,10 +876,19 @@ static void build_attn(R *r, int l, int N, RV *X) {
     int d = m->d_model, width = at->wo.cols;
     RV *A = xcalloc((size_t)N * (size_t)width, sizeof *A);
     int off = 0;
+    RV *In = X;
+    if (at->ln_pre.present) { /* 7.2: the heads read LN(x); the residual stays x */
+        In = xcalloc((size_t)N * (size_t)d, sizeof *In);
+        memcpy(In, X, sizeof *In * (size_t)N * (size_t)d);
+        char *what = xfmt("l%d_attn_lnpre", l);
+        build_ln_all(r, what, &at->ln_pre, N, In);
+        free(what);
+    }
     for (int h = 0; h < at->n_heads; h++) {
-        build_head(r, l, h, &at->heads[h], N, X, A + off, width);
+        build_head(r, l, h, &at->heads[h], N, In, A + off, width);
         off += at->heads[h].d_head;
     }
+    if (In != X) free(In);
     comment(r, "layer %d attention output: x = %s(Wo a + bo, %d)", l, at->residual ? "x + requant" : "requant",
             at->shift);
     for (int i = 0; i < N; i++)
@@ -809,6 +901,11 @@ static void build_attn(R *r, int l, int N, RV *X) {
             free(base);
         }
     free(A);
+    if (at->ln_post.present) {
+        char *what = xfmt("l%d_attn_lnpost", l);
+        build_ln_all(r, what, &at->ln_post, N, X);
+        free(what);
+    }
 }
 
 static void build_ffn(R *r, int l, int N, RV *X) {
@@ -819,13 +916,21 @@ static void build_ffn(R *r, int l, int N, RV *X) {
         func_new(r, xfmt("act_l%d", l), ff->act.table, xfmt("layer %d feed-forward activation (%s)", l, ff->act.name));
     RV *H = xcalloc((size_t)ff->d_ff, sizeof *H);
     int64_t pl = pmin(r->p);
+    RV *In = X;
+    if (ff->ln_pre.present) { /* 7.2: the hidden units read LN(x) */
+        In = xcalloc((size_t)N * (size_t)d, sizeof *In);
+        memcpy(In, X, sizeof *In * (size_t)N * (size_t)d);
+        char *what = xfmt("l%d_ffn_lnpre", l);
+        build_ln_all(r, what, &ff->ln_pre, N, In);
+        free(what);
+    }
     for (int i = 0; i < N; i++) {
         RV *x = X + (size_t)i * d;
         comment(r, "layer %d feed-forward, position %d: h = %s(requant(W1 x + b1, %d))", l, i, ff->act.name,
                 ff->shift1);
         for (int k = 0; k < ff->d_ff; k++) {
             char *base = xfmt("l%d_hid_p%d_u%d", l, i, k);
-            RV hid = affine_requant(r, base, &ff->w1, ff->b1, k, ff->shift1, x, NULL);
+            RV hid = affine_requant(r, base, &ff->w1, ff->b1, k, ff->shift1, In + (size_t)i * d, NULL);
             free(base);
             bool identity = true;
             for (int64_t v = hid.lo; v <= hid.hi && identity; v++) identity = ff->act.table[v - pl] == v;
@@ -841,6 +946,12 @@ static void build_ffn(R *r, int l, int N, RV *X) {
         }
     }
     free(H);
+    if (In != X) free(In);
+    if (ff->ln_post.present) {
+        char *what = xfmt("l%d_ffn_lnpost", l);
+        build_ln_all(r, what, &ff->ln_post, N, X);
+        free(what);
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -1135,14 +1246,15 @@ bool refrtl_write(const Model *m, int n, const char *module_name, FILE *f) {
         int tp = i - m->has_bos;
         if (tp < 0) {
             for (int c = 0; c < d; c++)
-                X[(size_t)i * d + c] = cst(sat_p(r->p, MAT(m->tok_emb, m->n_vocab, c) + MAT(m->pos_emb, i, c)));
+                X[(size_t)i * d + c] = cst(
+                    sat_p(r->p, MAT(m->tok_emb, m->n_vocab, c) + MAT(m->pos_emb, i, c) + pos_terms_value(m, i, N, c)));
             continue;
         }
         comment(r, "embedding, position %d (input token %d): x = sat_p(token + position embedding)", i, tp);
         for (int c = 0; c < d; c++) {
             int64_t *vals = xcalloc((size_t)m->n_vocab, sizeof *vals), lo = INT64_MAX, hi = INT64_MIN;
             for (int t = 0; t < m->n_vocab; t++) {
-                vals[t] = sat_p(r->p, MAT(m->tok_emb, t, c) + MAT(m->pos_emb, i, c));
+                vals[t] = sat_p(r->p, MAT(m->tok_emb, t, c) + MAT(m->pos_emb, i, c) + pos_terms_value(m, i, N, c));
                 lo = min64(lo, vals[t]);
                 hi = max64(hi, vals[t]);
             }
@@ -1164,6 +1276,7 @@ bool refrtl_write(const Model *m, int n, const char *module_name, FILE *f) {
         if (m->layers[l].attn.present) build_attn(r, l, N, X);
         if (m->layers[l].ffn.present) build_ffn(r, l, N, X);
     }
+    if (m->ln_final.present) build_ln_all(r, "lnf", &m->ln_final, N, X);
 
     /* 6: output */
     const Output *ou = &m->out;

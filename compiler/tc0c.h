@@ -87,9 +87,14 @@ static inline int64_t pmax(int p) { return ((int64_t)1 << (p - 1)) - 1; }
 #define MAX_VOCAB 128
 #define MAX_LABELS 64
 #define MAX_SHIFT 40
-#define MAX_WEIGHT ((int64_t)1 << 20) /* |weight| <= 2^20 */
-#define MAX_BIAS ((int64_t)1 << 40)   /* |bias|   <= 2^40 */
-#define MAX_EXP ((int64_t)1 << 20)    /* exp table entries in [0, 2^20] */
+#define MAX_WEIGHT ((int64_t)1 << 20)   /* |weight| <= 2^20 */
+#define MAX_BIAS ((int64_t)1 << 40)     /* |bias|   <= 2^40 */
+#define MAX_EXP ((int64_t)1 << 20)      /* exp table entries in [0, 2^20] */
+#define MAX_LN_PARAM ((int64_t)1 << 20) /* layer norm |gamma|, |beta| <= 2^20 */
+#define MAX_LN_SHIFT 20
+#define MAX_LN_EPS ((int64_t)1 << 40)
+#define MAX_POS_TERMS 64
+#define MAX_POS_SCALE ((int64_t)1 << 20)
 
 typedef struct {
     int rows, cols;
@@ -112,8 +117,17 @@ typedef struct {
     Mat wq, wk, wv; /* d_head x d_model (wq, wk unused for uniform) */
     int64_t *bq, *bk, *bv;
     int q_shift, k_shift, v_shift, score_shift;
-    int64_t *exp; /* softmax only: 2^p entries, index s - pmin(p) */
+    int64_t *exp;      /* softmax only: 2^p entries, index s - pmin(p) */
+    bool subtract_max; /* softmax: exp indexed by s - max + 2^p - 1 (numerics 4.5) */
 } Head;
+
+/* An integer layer norm (numerics 7.1); present = false: none. */
+typedef struct {
+    bool present;
+    int64_t *gamma, *beta; /* d_model entries */
+    int shift;             /* [0, MAX_LN_SHIFT] */
+    int64_t eps;           /* [1, MAX_LN_EPS] */
+} LayerNorm;
 
 typedef struct {
     bool present;
@@ -123,6 +137,7 @@ typedef struct {
     int64_t *bo; /* d_model */
     int shift;
     bool residual;
+    LayerNorm ln_pre, ln_post; /* numerics 7.2 */
 } Attn;
 
 /* Elementwise activation: stored as the full table of 2^p values. */
@@ -142,6 +157,7 @@ typedef struct {
     int64_t *b2;
     int shift2;
     bool residual;
+    LayerNorm ln_pre, ln_post; /* numerics 7.2 */
 } Ffn;
 
 typedef struct {
@@ -163,6 +179,14 @@ typedef struct {
     char **labels;
 } Output;
 
+/* A length-relative position term (numerics 2.1). */
+typedef enum { POS_FRAC, POS_ALT } PosKind;
+typedef struct {
+    int channel;
+    PosKind kind;
+    int64_t scale;
+} PosTerm;
+
 typedef struct {
     Arena arena;
     const char *path; /* file it was loaded from, for messages */
@@ -177,8 +201,11 @@ typedef struct {
     int d_model;
     Mat tok_emb; /* (n_vocab + has_bos) x d_model, BOS row last */
     Mat pos_emb; /* (max_len + has_bos) x d_model */
+    int n_pos_terms;
+    PosTerm *pos_terms; /* numerics 2.1 */
     int n_layers;
     Layer *layers;
+    LayerNorm ln_final; /* before the output head (numerics 7.2) */
     Output out;
 } Model;
 
@@ -218,6 +245,20 @@ int model_n_outputs(const Model *m, int n);
 /* Evaluates the model on n tokens; writes model_n_outputs() values to out.
  * With trace != NULL prints every intermediate vector. */
 void ref_run(const Model *m, const int *tokens, int n, int *out, FILE *trace);
+
+/* ------------------------------------------------------------------------
+ * norm.c: layer norm, max-subtracted softmax and length-relative positions
+ * (numerics 2.1, 4.5, 7) in the reference and as threshold logic
+ * ---------------------------------------------------------------------- */
+
+/* The largest r >= 0 with r * r <= v, for 0 <= v < 2^63. */
+int64_t isqrt64(int64_t v);
+/* R_i[c] of numerics 2.1: the position terms' sum at position i of N. */
+int64_t pos_terms_value(const Model *m, int i, int N, int c);
+/* y = LN(x) in place over d values (numerics 7.1). */
+void ln_ref(const LayerNorm *ln, int p, int d, int64_t *x);
+/* The bound B with |floor(gamma d u / (2^s r))| <= B for every input. */
+int64_t ln_quot_bound(const LayerNorm *ln, int d, int c);
 
 /* ------------------------------------------------------------------------
  * ir.c: the threshold-circuit netlist (DESIGN.md section 4)
@@ -501,6 +542,17 @@ void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties)
 /* flag * x for a 0/1 gate: AND gates with x's thermometer (or bits when
  * cheaper), depth + 1 over the later of the two. */
 Val val_gate_mul(Circuit *c, GateId flag, Val *x);
+
+/* norm.c, circuit side (docs/lowering.md "Layer norm").  ln_lower replaces
+ * x[0..d-1] by LN(x) (numerics 7.1): depth + 3 over x's thermometers (+ 4
+ * when x has none yet), constant in n.  softmax_center replaces the scores
+ * S[0..cnt-1] by s_j - max + pmax(p), the exp index of numerics 4.5 shifted
+ * into [pmin, pmax] so that a p-bit table reads it: depth + 1 over the max. */
+void ln_lower(Circuit *c, const LayerNorm *ln, int p, int d, Val *x);
+void softmax_center(Circuit *c, Val *S, int cnt, int p);
+/* The estimate's share (estimate.c): gates a layer norm over values in
+ * [lo[c], hi[c]] costs; writes the output ranges into lo, hi. */
+int64_t ln_estimate(const LayerNorm *ln, int p, int d, int64_t *lo, int64_t *hi);
 
 /* ------------------------------------------------------------------------
  * compile.c: a whole model for inputs of exactly n tokens -> a circuit

@@ -93,6 +93,18 @@ def main():
         "attention adds max (1), argmax (2) and folds the selection AND into the argmax",
         "level; inverters are absorbed by their readers. See docs/lowering.md.",
         "",
+        "## Layer norm",
+        "",
+        "A layer norm (docs/numerics.md section 7) acts on one position at a time, so its",
+        "depth cannot depend on n: it adds at most 3 threshold levels over the deepest gate",
+        "its input values' forms read: the thermometers of the inputs and of their sum S",
+        "(1, shared with any thermometer the inputs already have; x^2 and S^2 are",
+        "forms over them), the square root r as the gates [d Q + eps >= k^2] (1), and the",
+        "quotient gates [gamma d u - v 2^s r >= 0] (1). tests/test_norm.c asserts the bound",
+        "on every configuration it builds (p = 2..8, d = 1..4). The max-subtracted softmax",
+        "adds 2 levels over the scores (the row maximum, then the thermometer of s - max).",
+        "In parity_ln the post-LN of layer 1 is part of that layer's levels above.",
+        "",
     ]
     with open(args.out, "w") as f:
         f.write("\n".join(lines))

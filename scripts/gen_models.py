@@ -194,6 +194,49 @@ def prefix_majority():
     }
 
 
+def parity_ln():
+    # Chiang & Cholak (2022) style: i/N positions, cos(i pi) signs, layer
+    # norm, one file for every n <= max_len (docs/examples.md).  Channels:
+    # 0 S*[token is 1], 1 f = floor(S i / N), 2 (-1)^i, 3 a = floor(S c / N)
+    # for c ones, 4/5 hi/lo of a^2, 6/7 hi/lo of f^2, 8/9 the answer +-.
+    p, S, max_len, d = 8, 127, 100, 10  # S >= N = n + 1 makes f injective
+    pmin, half = -(2 ** (p - 1)), 2 ** (p - 1)
+    # One table serves both halves: h = v - 128 < 0 gives hi(v^2) =
+    # floor(v^2 / 128), h = v >= 0 gives lo(v^2) = v^2 mod 128.
+    act = [((h + half) ** 2) // half if h < 0 else (h * h) % half for h in range(pmin, half)]
+    uniform = {"kind": "uniform", "d_head": 1, "wv": [unit(d, 0)]}
+    # score = 2 a f - (128 hi_f + lo_f) - (128 hi_a + lo_a) = -(f - a)^2:
+    # 0 exactly at the position k = c (f_k = a), at most -1 elsewhere.
+    find = {"kind": "hard", "d_head": 6,
+            "wq": [unit(d, 3), unit(d, 3), [0] * d, [0] * d, unit(d, 4), unit(d, 5)],
+            "bq": [0, 0, pmin, -1, 0, 0],
+            "wk": [unit(d, 1), unit(d, 1), unit(d, 6), unit(d, 7), [0] * d, [0] * d],
+            "bk": [0, 0, 0, 0, pmin, -1],
+            "wv": [unit(d, 2)] + [[0] * d] * 5}
+    wo = zeros(d, 6)
+    wo[8][0], wo[9][0] = 1, -1
+    return {
+        "format": FORMAT, "name": "parity_ln",
+        "description": "Accepts strings over {0,1} with an odd number of 1s, for every length up to max_len from "
+                       "one file, in the style of Chiang & Cholak (2022): positions floor(S i/N) and (-1)^i, "
+                       "uniform attention computes a = floor(S c/N) for c ones, a hard head with score "
+                       "-(f_j - a)^2 finds position c and reads (-1)^c, and a post-LN normalizes the answer.",
+        "vocab": ["0", "1"], "bos": "^", "max_len": max_len, "p": p, "d_model": d,
+        "embed": {"token": [[0] * d, unit(d, 0, S), [0] * d],
+                  "position_terms": [{"channel": 1, "kind": "frac", "scale": S},
+                                     {"channel": 2, "kind": "alt", "scale": 1}]},
+        "layers": [
+            {"attn": {"heads": [uniform], "wo": col_matrix(d, 1, [(3, 0)])},
+             "ffn": {"d_ff": 4, "w1": [unit(d, 3), unit(d, 3), unit(d, 1), unit(d, 1)],
+                     "b1": [pmin, 0, pmin, 0], "act": act,
+                     "w2": col_matrix(d, 4, [(4, 0), (5, 1), (6, 2), (7, 3)])}},
+            {"attn": {"heads": [find], "wo": wo, "residual": False,
+                      "ln_post": {"gamma": [16] * d, "eps": 1}}},
+        ],
+        "output": {"kind": "accept", "position": "last", "w": unit(d, 9), "b": 0},
+    }
+
+
 def write(model):
     path = os.path.join("models", model["name"] + ".json")
     with open(path, "w") as f:
@@ -211,5 +254,5 @@ def compact_rows(text):
 
 
 if __name__ == "__main__":
-    for make in (majority, dyck1, parity, anbn, first_eq_last, prefix_majority):
+    for make in (majority, dyck1, parity, anbn, first_eq_last, prefix_majority, parity_ln):
         write(make())

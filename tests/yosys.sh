@@ -50,7 +50,7 @@ done
 
 # 2. formal equivalence of the threshold netlist with $gold
 if [ "$gold" = ref ]; then pairs="ref:thr,ref:cells"; else pairs="thr:cells,thr:maj"; fi
-if [ $reduced = 1 ]; then EQ="dyck1:4 anbn:3 parity:4"; else EQ="dyck1:4 dyck1:6 anbn:4 parity:5 first_eq_last:4 prefix_majority:5 majority:5"; fi
+if [ $reduced = 1 ]; then EQ="dyck1:4 anbn:3 parity:4"; else EQ="dyck1:4 dyck1:6 anbn:4 parity:5 first_eq_last:4 prefix_majority:5 majority:5 parity_ln:4"; fi
 for cfg in $EQ; do
   m=${cfg%%:*} n=${cfg##*:}
   r=$($PY synth/equiv.py "models/$m.json" "$n" --tc0c "$T" --pairs "$pairs" --method sat --timeout 180 --out "$out/eq" 2>&1)
