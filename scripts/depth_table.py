@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes docs/depth.md: gates and threshold depth of every example model
 at n = 4, 8, 16, 32, 64, from `tc0c compile` stats files, with the depth
-of each layer and the paper's bound 3 + (9 + 2 d_add) d.
+of each layer and the paper's bound 3 + (9 + 2 d_add) d; and the typical
+models (models/typical/) at n = 4 to 32 with their wires.
 
 Usage (from the project root, after `make`):
     python3 scripts/depth_table.py [--tc0c build/tc0c] [--out docs/depth.md]
@@ -15,6 +16,7 @@ import sys
 import tempfile
 
 NS = [4, 8, 16, 32, 64]
+TYPICAL_NS = [4, 8, 16, 32]
 
 
 def stats(tc0c, model, n, tmp):
@@ -51,6 +53,13 @@ def main():
                 print(f"depth_table: {m} n={n}", file=sys.stderr)
                 per_n[n] = stats(args.tc0c, m, n, tmp)
             rows.append((m, per_n))
+        typical = []
+        for m in sorted(glob.glob("models/typical/*.json")):
+            per_n = {}
+            for n in TYPICAL_NS:
+                print(f"depth_table: {m} n={n}", file=sys.stderr)
+                per_n[n] = stats(args.tc0c, m, n, tmp)
+            typical.append((m, per_n))
     lines = [
         "# Threshold depth and size of the example models",
         "",
@@ -104,6 +113,27 @@ def main():
         "on every configuration it builds (p = 2..8, d = 1..4). The max-subtracted softmax",
         "adds 2 levels over the scores (the row maximum, then the thermometer of s - max).",
         "In parity_ln the post-LN of layer 1 is part of that layer's levels above.",
+        "",
+    ]
+    lines += [
+        "## Typical models",
+        "",
+        "models/typical/ (scripts/gen_typical.py): random int8-style weights in the shapes",
+        "users quantize.  Each cell: gates / wires (the shared netlist: terms of all sum",
+        "nodes plus one input per gate, docs/lowering.md) / threshold depth.",
+        "",
+        "| model | p | layers | " + " | ".join(f"n={n}" for n in TYPICAL_NS) + " | depth per layer (n=32) |",
+        "|---|---|---|" + "---|" * len(TYPICAL_NS) + "---|",
+    ]
+    for m, per_n in typical:
+        s0 = per_n[TYPICAL_NS[0]]
+        cells = " | ".join(f"{per_n[n]['gates']} / {per_n[n]['wires']} / {per_n[n]['depth']}" for n in TYPICAL_NS)
+        ld = ", ".join(str(x) for x in layer_depths(per_n[TYPICAL_NS[-1]]))
+        lines.append(f"| {os.path.relpath(m, 'models')[:-5]} | {s0['p']} | {s0['layers']} | {cells} | {ld} |")
+    lines += [
+        "",
+        "Depth is the same at every n; every layer stays within the 11 levels of the",
+        "paper's bound with d_add = 1.  Size grows with the n^2 attention pairs.",
         "",
     ]
     with open(args.out, "w") as f:
