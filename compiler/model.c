@@ -22,6 +22,13 @@ typedef struct {
     size_t path_len;
     jmp_buf fail_jmp;
     Model *m;
+    /* expanded tables, interned (intern_table): the distinct ones so far */
+    struct {
+        uint64_t hash;
+        const int64_t *t;
+    } *tables;
+    int n_tables, cap_tables;
+    int64_t *scratch; /* 2^p entries: a table being expanded */
 } Loader;
 
 /* Prints "FILE: PATH: message"; keys and values quoted from the model are
@@ -229,13 +236,37 @@ static Mat get_mat(Loader *L, const cJSON *obj, const char *key, bool required, 
     return m;
 }
 
+/* Expanded tables are interned: a table equal to one loaded before (the
+ * same step table in every head, relu in every layer) shares its copy, so
+ * a small file cannot expand into gigabytes of identical tables (distinct
+ * ones are at most 64 x 17 tables of 2^16 entries, 544 MiB, each written
+ * out in the file).  Takes L->scratch (2^p entries) and returns the
+ * model's copy. */
+static const int64_t *intern_table(Loader *L) {
+    size_t size = (size_t)1 << L->m->p, bytes = size * sizeof(int64_t);
+    uint64_t h = 1469598103934665603u; /* FNV-1a over the entries */
+    for (size_t i = 0; i < size; i++) h = (h ^ (uint64_t)L->scratch[i]) * 1099511628211u;
+    for (int k = 0; k < L->n_tables; k++)
+        if (L->tables[k].hash == h && memcmp(L->tables[k].t, L->scratch, bytes) == 0) return L->tables[k].t;
+    int64_t *t = arena_alloc(&L->m->arena, bytes);
+    memcpy(t, L->scratch, bytes);
+    if (L->n_tables == L->cap_tables) {
+        L->cap_tables = L->cap_tables ? 2 * L->cap_tables : 16;
+        L->tables = xrealloc(L->tables, sizeof *L->tables * (size_t)L->cap_tables);
+    }
+    L->tables[L->n_tables].hash = h;
+    L->tables[L->n_tables++].t = t;
+    return t;
+}
+
 /* A table over the 2^p values of a p-bit input: an array of 2^p integers,
  * or {"steps": [[x0, y0], [x1, y1], ...]} with x0 = -2^(p-1) and x
  * strictly increasing (f(h) = y_k for x_k <= h < x_(k+1)). */
-static int64_t *read_table(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
+static const int64_t *read_table(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
     int p = L->m->p;
     size_t size = (size_t)1 << p;
-    int64_t *t = arena_alloc(&L->m->arena, sizeof *t * size);
+    if (!L->scratch) L->scratch = xmalloc(sizeof *L->scratch * size);
+    int64_t *t = L->scratch;
     if (cJSON_IsArray(j)) {
         int got = cJSON_GetArraySize(j);
         if ((size_t)got != size) fail(L, "expected 2^p = %zu entries, got %d", size, got);
@@ -245,7 +276,7 @@ static int64_t *read_table(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
             t[i] = as_int(L, c, lo, hi);
             pop(L, mark);
         }
-        return t;
+        return intern_table(L);
     }
     if (!cJSON_IsObject(j)) fail(L, "expected an array of 2^p integers or {\"steps\": ...}, got %s", json_type(j));
     static const char *const keys[] = {"steps", NULL};
@@ -273,7 +304,7 @@ static int64_t *read_table(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
     }
     for (int64_t h = prev_x; h <= pmax(p); h++) t[h - pmin(p)] = prev_y;
     pop(L, mark);
-    return t;
+    return intern_table(L);
 }
 
 static int get_shift(Loader *L, const cJSON *obj, const char *key) {
@@ -482,17 +513,18 @@ static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
     size_t size = (size_t)1 << m->p;
     if (cJSON_IsString(act)) {
         const char *s = act->valuestring;
-        f->act.table = arena_alloc(&m->arena, sizeof(int64_t) * size);
+        if (!L->scratch) L->scratch = xmalloc(sizeof *L->scratch * size);
         if (strcmp(s, "relu") == 0) {
             f->act.name = "relu";
             for (size_t i = 0; i < size; i++)
-                f->act.table[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
+                L->scratch[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
         } else if (strcmp(s, "identity") == 0) {
             f->act.name = "identity";
-            for (size_t i = 0; i < size; i++) f->act.table[i] = (int64_t)i + pmin(m->p);
+            for (size_t i = 0; i < size; i++) L->scratch[i] = (int64_t)i + pmin(m->p);
         } else {
             fail(L, "unknown activation '%s' (expected relu, identity, a table or {\"steps\": ...})", s);
         }
+        f->act.table = intern_table(L);
     } else {
         f->act.name = "table";
         f->act.table = read_table(L, act, pmin(m->p), pmax(m->p));
@@ -822,6 +854,8 @@ Model *model_load(const char *path) {
     L->m = m;
     m->path = arena_strdup(&m->arena, path);
     bool ok = load_guarded(L, root);
+    free(L->tables);
+    free(L->scratch);
     free(L);
     cJSON_Delete(root);
     free(text);

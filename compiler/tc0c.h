@@ -117,7 +117,7 @@ typedef struct {
     Mat wq, wk, wv; /* d_head x d_model (wq, wk unused for uniform) */
     int64_t *bq, *bk, *bv;
     int q_shift, k_shift, v_shift, score_shift;
-    int64_t *exp;      /* softmax only: 2^p entries, index s - pmin(p) */
+    const int64_t *exp; /* softmax only: 2^p entries, index s - pmin(p); shared by equal tables */
     bool subtract_max; /* softmax: exp indexed by s - max + 2^p - 1 (numerics 4.5) */
 } Head;
 
@@ -143,7 +143,7 @@ typedef struct {
 /* Elementwise activation: stored as the full table of 2^p values. */
 typedef struct {
     const char *name; /* "relu", "identity" or "table" */
-    int64_t *table;   /* 2^p entries, index h - pmin(p) */
+    const int64_t *table; /* 2^p entries, index h - pmin(p); shared by equal tables */
 } Act;
 
 typedef struct {

@@ -3,7 +3,7 @@
 model files that expand into large circuits (issue 13): one softmax head
 or one FFN at p = 10..16, d_model 1 or 2, tables written as step tables or
 full arrays, dense random weights, an exp table that makes the softmax sum
-0, and 16 softmax heads at p = 16 with zero weights.  Every compile of
+0, 16 softmax heads at p = 16 with zero weights, and 64 layers of them.  Every compile of
 these must end with exit 0 (built) or 4 (refused by the guard), never a
 signal, an abort or an out-of-memory kill.
 
@@ -54,6 +54,12 @@ def models(rng):
     m = base("adv_16_heads_p16", 16, 1)
     m["layers"] = [{"attn": {"heads": [softmax_head(rng, 16, 1, {"steps": [[-32768, 1], [h, 3]]}, w=0)
                                        for h in range(16)], "wo": [[1] * 16]}}]
+    out.append(m)
+    # 64 layers x 16 softmax heads at p = 16, one step table everywhere: a
+    # 120 KB file whose tables would expand to 512 MiB if not shared
+    m = base("adv_64x16_step_p16", 16, 1)
+    m["layers"] = [{"attn": {"heads": [softmax_head(rng, 16, 1, {"steps": [[-32768, 1], [0, 3]]}, w=0)] * 16,
+                             "wo": [[0] * 16]}} for _ in range(64)]
     out.append(m)
     # a full 2^p array table (p = 12) in a dense FFN of d_model 4
     m = base("adv_dense_table_p12", 12, 4)

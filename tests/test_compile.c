@@ -88,9 +88,9 @@ static Model *random_model(int id) {
             f->shift1 = (int)rnd(0, 2);
             int kind = (int)rnd(0, 2);
             f->act.name = kind == 0 ? "relu" : kind == 1 ? "identity" : "table";
-            f->act.table = rtable(m, pmin(p), pmax(p));
-            for (int64_t v = pmin(p); v <= pmax(p) && kind < 2; v++)
-                f->act.table[v - pmin(p)] = kind == 0 ? (v > 0 ? v : 0) : v;
+            int64_t *table = rtable(m, pmin(p), pmax(p));
+            for (int64_t v = pmin(p); v <= pmax(p) && kind < 2; v++) table[v - pmin(p)] = kind == 0 ? (v > 0 ? v : 0) : v;
+            f->act.table = table;
             f->w2 = rmat(m, d, f->d_ff, -3, 3);
             f->b2 = rvec(m, d, -3, 3);
             f->shift2 = (int)rnd(0, 2);
