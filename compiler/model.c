@@ -26,7 +26,7 @@ typedef struct {
     struct {
         uint64_t hash;
         const int64_t *t;
-    } *tables;
+    } * tables;
     int n_tables, cap_tables;
     int64_t *scratch; /* 2^p entries: a table being expanded */
 } Loader;
@@ -516,8 +516,7 @@ static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
         if (!L->scratch) L->scratch = xmalloc(sizeof *L->scratch * size);
         if (strcmp(s, "relu") == 0) {
             f->act.name = "relu";
-            for (size_t i = 0; i < size; i++)
-                L->scratch[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
+            for (size_t i = 0; i < size; i++) L->scratch[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
         } else if (strcmp(s, "identity") == 0) {
             f->act.name = "identity";
             for (size_t i = 0; i < size; i++) L->scratch[i] = (int64_t)i + pmin(m->p);

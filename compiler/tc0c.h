@@ -118,7 +118,7 @@ typedef struct {
     int64_t *bq, *bk, *bv;
     int q_shift, k_shift, v_shift, score_shift;
     const int64_t *exp; /* softmax only: 2^p entries, index s - pmin(p); shared by equal tables */
-    bool subtract_max; /* softmax: exp indexed by s - max + 2^p - 1 (numerics 4.5) */
+    bool subtract_max;  /* softmax: exp indexed by s - max + 2^p - 1 (numerics 4.5) */
 } Head;
 
 /* An integer layer norm (numerics 7.1); present = false: none. */
@@ -142,7 +142,7 @@ typedef struct {
 
 /* Elementwise activation: stored as the full table of 2^p values. */
 typedef struct {
-    const char *name; /* "relu", "identity" or "table" */
+    const char *name;     /* "relu", "identity" or "table" */
     const int64_t *table; /* 2^p entries, index h - pmin(p); shared by equal tables */
 } Act;
 

@@ -89,7 +89,8 @@ static Model *random_model(int id) {
             int kind = (int)rnd(0, 2);
             f->act.name = kind == 0 ? "relu" : kind == 1 ? "identity" : "table";
             int64_t *table = rtable(m, pmin(p), pmax(p));
-            for (int64_t v = pmin(p); v <= pmax(p) && kind < 2; v++) table[v - pmin(p)] = kind == 0 ? (v > 0 ? v : 0) : v;
+            for (int64_t v = pmin(p); v <= pmax(p) && kind < 2; v++)
+                table[v - pmin(p)] = kind == 0 ? (v > 0 ? v : 0) : v;
             f->act.table = table;
             f->w2 = rmat(m, d, f->d_ff, -3, 3);
             f->b2 = rvec(m, d, -3, 3);
