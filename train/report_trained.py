@@ -186,9 +186,12 @@ def sweep_rows(ckpt, fmodel, sets, tc0c, problems, log):
 def arch_text(cfg):
     parts = []
     for l, L in enumerate(cfg["layers"]):
-        hs = ", ".join(f"{'causal ' if H['causal'] else ''}{H['kind']} (d_head {H['d_head']})" for H in L["heads"])
+        hs = ", ".join(f"{'causal ' if H['causal'] else ''}{H['kind']}"
+                       f"{' max-subtracted' if H.get('subtract_max') else ''} (d_head {H['d_head']})"
+                       for H in L["heads"])
         parts.append(f"layer {l}: {hs or 'no attention'}" + (f"; ReLU FFN d_ff {L['d_ff']}" if L["d_ff"] else ""))
-    return f"d_model {cfg['d_model']}; " + "; ".join(parts)
+    pre = "pre-LN blocks (layer norm before each sublayer and before the readout); " if cfg.get("preln") else ""
+    return f"d_model {cfg['d_model']}; " + pre + "; ".join(parts)
 
 
 def markdown(results, argv):
