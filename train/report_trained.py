@@ -241,7 +241,8 @@ def markdown(results, argv):
                  f"torch {meta.get('torch', '?')}.")
         L.append(f"- Quantization: {r['how']}; every weight a {r['model']['p']}-bit integer with a power-of-two "
                  "scale per tensor (`scales` in the model file).")
-        L.append(f"- Regenerate: `{meta['command']}` (trains and exports), or from the checkpoint alone "
+        cmd = meta["command"].replace("scripts/train.py", "train/train.py")  # older checkpoints: the script moved
+        L.append(f"- Regenerate: `{cmd}` (trains and exports), or from the checkpoint alone "
                  f"`/usr/bin/python3 train/quantize.py {r['pt']} -o {r['json']}`.\n")
         L.append("| n | strings | accepted | float | quantized | circuit | circuit = quantized | tc0c verify "
                  "| gates | depth |")
