@@ -183,7 +183,7 @@ equiv: build/tc0c
 # Both need Debian's python3-torch (CPU); `make test` covers the committed
 # models without it (tests/trained.sh).
 TORCH_PYTHON ?= /usr/bin/python3
-TRAIN_TASKS  ?= majority dyck1 dyck1_softmax
+TRAIN_TASKS  ?= majority dyck1 dyck1_softmax dyck1_preln
 TORCH_CHECK   = @$(TORCH_PYTHON) -c 'import torch, numpy' 2>/dev/null || { echo "$(TORCH_PYTHON) lacks torch/numpy: \
   apt-get install python3-torch python3-numpy (or TORCH_PYTHON=/path/to/python3)"; exit 1; }
 .PHONY: train train-test

@@ -24,6 +24,7 @@ declare -A MIN_RIGHT=(
   [majority:16]=100 [majority:64]=100
   [dyck1:16]=100 [dyck1:64]=81
   [dyck1_softmax:16]=100 [dyck1_softmax:64]=100
+  [dyck1_preln:16]=100 [dyck1_preln:64]=60
 )
 
 # Deterministic strings and their right answers: TASK N COUNT SEED ->

@@ -5,7 +5,10 @@ circuit on exactly the strings it scores the float and quantized models on.
 
 Dump format (compiler/ir.c ir_dump): a header "circuit: G gates (I inputs),
 O outputs, depth D"; one line per threshold gate
-"gK = [w*gA + gB - ... >= T]  level L  ..."; then "outJ = gK".  Gate 0 is
+"gK = [w*gA + gB - ... >= T]  level L  ...", or a sum node (an integer
+wire, no threshold: its value is the weighted sum itself, read by the
+gates of later levels) "gK = (w*gA + ...)  sum in [lo, hi]  level L  ...";
+then "outJ = gK".  Gate 0 is
 the constant 0, gate 1 the constant 1, gates 2 .. 2+I-1 the inputs; input
 i*b + k is bit k (LSB first) of token i's vocabulary index, b = bits per
 token (compiler/compile.c).
@@ -17,6 +20,7 @@ import numpy as np
 
 HEADER = re.compile(r"^circuit: (\d+) gates \((\d+) inputs\), (\d+) outputs, depth (\d+)$")
 GATE = re.compile(r"^g(\d+) = \[(.*) >= (-?\d+)\]\s+level (\d+)\s+group (\d+)\b")
+SUM = re.compile(r"^g(\d+) = \((.*)\)\s+sum in \[-?\d+, -?\d+\]\s+level (\d+)\s+group -1\b")
 TERM = re.compile(r"([+-])?\s*(?:(\d+)\*)?g(\d+)")
 OUT = re.compile(r"^out(\d+) = g(\d+)$")
 
@@ -28,6 +32,7 @@ class DumpError(Exception):
 class Circuit:
     def __init__(self, text):
         self.gates = {}  # id -> (srcs, weights, thr, level)
+        self.sums = {}  # sum node id -> (srcs, weights, level)
         self.group_of = {}  # id -> sum group (gates with identical terms)
         self.group_first = {}  # group -> the first gate, whose terms it keeps
         group_body = {}
@@ -39,6 +44,10 @@ class Circuit:
                 if not m:
                     raise DumpError(f"unreadable header: {line!r}")
                 header = tuple(int(x) for x in m.groups())
+            elif line.startswith("g") and SUM.match(line):
+                m = SUM.match(line)
+                gid = int(m.group(1))
+                self.sums[gid] = self._terms(gid, m.group(2)) + (int(m.group(3)),)
             elif line.startswith("g"):
                 m = GATE.match(line)
                 if not m:
@@ -54,17 +63,7 @@ class Circuit:
                     continue
                 self.group_first[grp] = gid
                 group_body[grp] = body
-                srcs, ws = [], []
-                pos = 0
-                for t in TERM.finditer(body):
-                    if body[pos:t.start()].strip():
-                        raise DumpError(f"unreadable term in gate g{gid}: {body[pos:t.start()]!r}")
-                    pos = t.end()
-                    w = int(t.group(2) or 1)
-                    srcs.append(int(t.group(3)))
-                    ws.append(-w if t.group(1) == "-" else w)
-                if body[pos:].strip():
-                    raise DumpError(f"unreadable term in gate g{gid}: {body[pos:]!r}")
+                srcs, ws = self._terms(gid, body)
                 self.gates[gid] = (srcs, ws, thr, level)
             elif line.startswith("out"):
                 m = OUT.match(line)
@@ -77,12 +76,27 @@ class Circuit:
         if len(self.outputs) != n_out or sorted(self.outputs) != list(range(n_out)):
             raise DumpError(f"expected {n_out} outputs, found {len(self.outputs)}")
         first = 2 + self.n_inputs
-        if sorted(self.gates) != list(range(first, self.n_total)):
+        if sorted(list(self.gates) + list(self.sums)) != list(range(first, self.n_total)):
             raise DumpError("gate numbering is not contiguous after the inputs")
-        for g, (srcs, _, _, _) in self.gates.items():
+        for g, (srcs, *_rest) in list(self.gates.items()) + list(self.sums.items()):
             if srcs is not None and any(s >= g for s in srcs):
                 raise DumpError(f"gate g{g} reads a younger gate")
-        self.n_gates = len(self.gates)
+        self.n_gates = len(self.gates)  # threshold gates; sum nodes are wires
+
+    @staticmethod
+    def _terms(gid, body):
+        srcs, ws = [], []
+        pos = 0
+        for t in TERM.finditer(body):
+            if body[pos:t.start()].strip():
+                raise DumpError(f"unreadable term in gate g{gid}: {body[pos:t.start()]!r}")
+            pos = t.end()
+            w = int(t.group(2) or 1)
+            srcs.append(int(t.group(3)))
+            ws.append(-w if t.group(1) == "-" else w)
+        if body[pos:].strip():
+            raise DumpError(f"unreadable term in gate g{gid}: {body[pos:]!r}")
+        return srcs, ws
 
     def run(self, inputs):
         """inputs: bool array (n_inputs, B) -> outputs int8 array (n_outputs, B).
@@ -93,11 +107,31 @@ class Circuit:
         vals = np.zeros((self.n_total, B), dtype=np.int8)
         vals[1] = 1
         vals[2:2 + self.n_inputs] = inputs
-        by_level = {}
+        svals = {}  # sum node -> its integer values (B,)
+        by_level, sums_at = {}, {}
         for g, (_, _, _, lv) in self.gates.items():
             by_level.setdefault(lv, []).append(g)
-        for lv in sorted(by_level):
-            gs = by_level[lv]
+        for g, (_, _, lv) in self.sums.items():
+            sums_at.setdefault(lv, []).append(g)
+
+        def split(srcs, ws):  # bit sources (vals) and sum-node sources (svals)
+            bits = [(a, w) for a, w in zip(srcs, ws) if a not in self.sums]
+            return bits, [(a, w) for a, w in zip(srcs, ws) if a in self.sums]
+
+        def sum_value(terms):
+            tot = np.zeros(B, dtype=np.int64)
+            for a, w in terms:
+                tot += w * (svals[a] if a in self.sums else vals[a].astype(np.int64))
+            return tot
+
+        for lv in sorted(set(by_level) | set(sums_at)):
+            self._threshold_level(by_level.get(lv, []), vals, svals, split, B)
+            for g in sorted(sums_at.get(lv, [])):  # after the gates of their level, in id order
+                svals[g] = sum_value(list(zip(*self.sums[g][:2])))
+        return np.stack([vals[self.outputs[k]] for k in range(len(self.outputs))])
+
+    def _threshold_level(self, gs, vals, svals, split, B):
+        if gs:
             groups = sorted({self.group_of[g] for g in gs})
             sums = {}
             i = 0
@@ -107,16 +141,19 @@ class Circuit:
                     chunk.append(self.group_first[groups[i]])
                     terms += max(len(self.gates[chunk[-1]][0]), 1)
                     i += 1
-                src = np.concatenate([np.array(self.gates[g][0] or [0], dtype=np.int64) for g in chunk])
-                w = np.concatenate([np.array(self.gates[g][1] or [0], dtype=np.int64) for g in chunk])
-                lens = np.array([max(len(self.gates[g][0]), 1) for g in chunk])
+                parts = [split(*self.gates[g][:2]) for g in chunk]
+                src = np.concatenate([np.array([a for a, _ in b] or [0], dtype=np.int64) for b, _ in parts])
+                w = np.concatenate([np.array([x for _, x in b] or [0], dtype=np.int64) for b, _ in parts])
+                lens = np.array([max(len(b), 1) for b, _ in parts])
                 starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
                 part = np.add.reduceat(vals[src].astype(np.int64) * w[:, None], starts, axis=0)
                 for k, g in enumerate(chunk):
-                    sums[self.group_of[g]] = part[k]
+                    tot = part[k]
+                    for a, x in parts[k][1]:  # terms read from sum nodes
+                        tot = tot + x * svals[a]
+                    sums[self.group_of[g]] = tot
             for g in gs:
                 vals[g] = sums[self.group_of[g]] >= self.gates[g][2]
-        return np.stack([vals[self.outputs[k]] for k in range(len(self.outputs))])
 
 
 def dump_circuit(tc0c, model, n, max_gates=None):

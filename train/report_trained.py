@@ -186,9 +186,12 @@ def sweep_rows(ckpt, fmodel, sets, tc0c, problems, log):
 def arch_text(cfg):
     parts = []
     for l, L in enumerate(cfg["layers"]):
-        hs = ", ".join(f"{'causal ' if H['causal'] else ''}{H['kind']} (d_head {H['d_head']})" for H in L["heads"])
+        hs = ", ".join(f"{'causal ' if H['causal'] else ''}{H['kind']}"
+                       f"{' max-subtracted' if H.get('subtract_max') else ''} (d_head {H['d_head']})"
+                       for H in L["heads"])
         parts.append(f"layer {l}: {hs or 'no attention'}" + (f"; ReLU FFN d_ff {L['d_ff']}" if L["d_ff"] else ""))
-    return f"d_model {cfg['d_model']}; " + "; ".join(parts)
+    pre = "pre-LN blocks (layer norm before each sublayer and before the readout); " if cfg.get("preln") else ""
+    return f"d_model {cfg['d_model']}; " + pre + "; ".join(parts)
 
 
 def markdown(results, argv):
@@ -238,7 +241,8 @@ def markdown(results, argv):
                  f"torch {meta.get('torch', '?')}.")
         L.append(f"- Quantization: {r['how']}; every weight a {r['model']['p']}-bit integer with a power-of-two "
                  "scale per tensor (`scales` in the model file).")
-        L.append(f"- Regenerate: `{meta['command']}` (trains and exports), or from the checkpoint alone "
+        cmd = meta["command"].replace("scripts/train.py", "train/train.py")  # older checkpoints: the script moved
+        L.append(f"- Regenerate: `{cmd}` (trains and exports), or from the checkpoint alone "
                  f"`/usr/bin/python3 train/quantize.py {r['pt']} -o {r['json']}`.\n")
         L.append("| n | strings | accepted | float | quantized | circuit | circuit = quantized | tc0c verify "
                  "| gates | depth |")

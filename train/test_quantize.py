@@ -9,7 +9,8 @@ train-test`, not part of `make test`):
 - exactness: the integer mirror of train/tinytf.py (what quantization-
   aware training optimizes) equals tc0c's reference evaluator (`tc0c run`)
   on random strings, for random untrained models with softmax and uniform,
-  causal and non-causal heads, at several precisions, and for every
+  causal and non-causal heads, pre-LN blocks (integer layer norm,
+  max-subtracted softmax), at several precisions, and for every
   checkpoint in models/trained; the circuit of such a model verifies;
 - the committed models/trained/*.json are the exports of their checkpoints.
 
@@ -181,6 +182,12 @@ def exactness_tests(tmp):
         {"d_model": 4, "layers": [{"heads": [{"kind": "softmax", "causal": True, "d_head": 1}], "d_ff": 0},
                                   {"heads": [{"kind": "uniform", "causal": False, "d_head": 2}], "d_ff": 2}]},
         None,  # the task's own
+        # pre-LN blocks (layer norms before each sublayer and the readout), max-subtracted softmax
+        {"d_model": 4, "preln": True, "layers": [
+            {"heads": [{"kind": "softmax", "causal": True, "d_head": 2},
+                       {"kind": "uniform", "causal": True, "d_head": 1}], "d_ff": 3},
+            {"heads": [{"kind": "softmax", "causal": False, "d_head": 1}], "d_ff": 0},
+            {"heads": [], "d_ff": 2}]},
     ]
     for i, arch in enumerate(arches):
         for task in ("majority", "dyck1"):
@@ -191,6 +198,8 @@ def exactness_tests(tmp):
                     for n in model.names:
                         if n.split(".")[-1].startswith("b") or n == "output.b":
                             model.t(n).add_(0.3 * torch.randn(model.t(n).shape, dtype=torch.float64))
+                        if n.endswith(".gamma"):  # gammas of both signs and sizes
+                            model.t(n).mul_(torch.randn(model.t(n).shape, dtype=torch.float64))
                 calib = T.dataset(task, list(range(1, 9)), 50, seed=1)
                 q = T.calibrate(model, p, calib)
                 T.correct_floor_bias(model, q)

@@ -142,11 +142,11 @@ def main(argv=None):
     ap.add_argument("--sweep", help="more precisions to quantize and fine-tune, e.g. 3,4,5,6,8 (default: the "
                                     "task's; '' for none); kept in the checkpoint for the report")
     ap.add_argument("--weight-bits", type=int, help="bits per weight (default p)")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, help="data and initialization seed (default: the task's, else 1)")
     ap.add_argument("--tries", type=int, default=4, help="float restarts until 100%% validation accuracy")
-    ap.add_argument("--steps", type=int, default=2000, help="float training steps")
+    ap.add_argument("--steps", type=int, help="float training steps (default: the task's, else 2000)")
     ap.add_argument("--qat-steps", type=int, default=1500, help="quantization-aware steps (0: PTQ only)")
-    ap.add_argument("--lr", type=float, default=0.02)
+    ap.add_argument("--lr", type=float, help="float learning rate (default: the task's, else 0.02)")
     ap.add_argument("--qat-lr", type=float, default=0.05, help="QAT learning rate, in grid steps of each tensor")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--train-max", type=int, help="train on lengths 1..N (default: the task's)")
@@ -165,6 +165,9 @@ def main(argv=None):
     VERBOSE = a.verbose
     log = (lambda *x: None) if a.quiet else (lambda *x: print(*x, flush=True))
     task = T.TASKS[a.task]
+    for k, v in dict({"seed": 1, "steps": 2000, "lr": 0.02}, **task.get("train", {})).items():
+        if getattr(a, k) is None:  # a task's own training defaults (tinytf.TASKS "train")
+            setattr(a, k, v)
     p = a.p or task["p"]
     sweep = task.get("sweep", []) if a.sweep is None else [int(x) for x in a.sweep.split(",") if x.strip()]
     sweep = sorted(set(sweep) | {p})
