@@ -22,9 +22,12 @@ TYPICAL_NS = [4, 8, 16, 32]
 def stats(tc0c, model, n, tmp):
     subprocess.run([tc0c, "compile", model, "-n", str(n), "-o", tmp, "--quiet"], check=True,
                    stdout=subprocess.DEVNULL)
-    name = os.path.basename(model)[:-5]
-    with open(os.path.join(tmp, f"{name}_n{n}.stats.json")) as f:
-        return json.load(f)
+    (path,) = glob.glob(os.path.join(tmp, f"*_n{n}.stats.json"))  # named after the model's "name"
+    with open(path) as f:
+        st = json.load(f)
+    for p in glob.glob(os.path.join(tmp, "*")):
+        os.remove(p)
+    return st
 
 
 def layer_depths(s):

@@ -116,6 +116,7 @@ bool read_vectors(const char *path, std::vector<Vec> &v, int &ni, int &no) {
             const char *p = strstr(buf, " inputs "), *q = strstr(buf, " outputs ");
             if (p && q) {
                 ni = atoi(p + 8);
+                if (ni == 0) ni = 1; // a one-symbol vocabulary: vectors carry the 1-bit placeholder port
                 no = atoi(q + 9);
             }
             continue;
