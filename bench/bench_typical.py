@@ -21,21 +21,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def layer_depths(st):
-    """Threshold levels each layer adds: last level of layer i minus that of
-    layer i - 1 (layer 0 counts from level 0, embedding gates included)."""
-    rows = [r for r in st.get("by_layer", []) if isinstance(r.get("layer"), int)]
-    rows.sort(key=lambda r: r["layer"])
-    prev, out = 0, []
-    for r in rows:
-        if r.get("gates", 0) == 0:
-            out.append(0)
-            continue
-        out.append(r["last_level"] - prev)
-        prev = r["last_level"]
-    return out
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from depth_table import layer_depths  # noqa: E402  (levels each layer adds)
 
 
 def run(tc0c, model, n, tmp):
