@@ -14,30 +14,24 @@ usage: python3 bench/bench_typical.py [--tc0c BIN] [--ns 8,16,32,64] [MODEL...]
 """
 import argparse
 import glob
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from depth_table import layer_depths  # noqa: E402  (levels each layer adds)
+from tc0c_stats import compile_stats  # noqa: E402
 
 
 def run(tc0c, model, n, tmp):
-    tfile = os.path.join(tmp, "time")
-    cmd = ["/usr/bin/time", "-f", "%e %M", "-o", tfile, tc0c, "compile", model, "-n", str(n), "-o", tmp, "--quiet"]
-    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    with open(tfile) as f:
-        secs, kb = f.read().split()[-2:]
-    res = {"rc": r.returncode, "seconds": float(secs), "peak_bytes": int(kb) * 1024, "stderr": r.stderr.strip()}
-    stats = glob.glob(os.path.join(tmp, f"*_n{n}.stats.json"))
-    if r.returncode == 0 and len(stats) == 1:
-        with open(stats[0]) as f:
-            res["stats"] = json.load(f)
-    for p in glob.glob(os.path.join(tmp, "*")):
-        os.remove(p)
+    """compile_stats under /usr/bin/time: exit code, seconds, peak bytes, stderr, stats."""
+    with tempfile.NamedTemporaryFile("r") as tf:
+        rc, err, st = compile_stats(tc0c, model, n, tmp, prefix=("/usr/bin/time", "-f", "%e %M", "-o", tf.name))
+        secs, kb = tf.read().split()[-2:]
+    res = {"rc": rc, "seconds": float(secs), "peak_bytes": int(kb) * 1024, "stderr": err.strip()}
+    if st is not None:
+        res["stats"] = st
     return res
 
 

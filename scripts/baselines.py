@@ -19,9 +19,10 @@ import argparse
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
+
+from tc0c_stats import compile_stats
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = (8, 16)
@@ -37,17 +38,9 @@ def models():
 
 def measure(tc0c, model, n, tmp):
     """The figures of one compiled circuit, or None with the reason."""
-    r = subprocess.run([tc0c, "compile", model, "-n", str(n), "-o", tmp, "--quiet"], cwd=ROOT,
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, f"exit {r.returncode}: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ''}"
-    paths = glob.glob(os.path.join(tmp, f"*_n{n}.stats.json"))
-    if len(paths) != 1:
-        return None, f"expected one stats.json in {tmp}, found {len(paths)}"
-    with open(paths[0]) as f:
-        st = json.load(f)
-    for p in glob.glob(os.path.join(tmp, "*")):
-        os.remove(p)
+    rc, err, st = compile_stats(tc0c, model, n, tmp)
+    if st is None:
+        return None, f"exit {rc}: {err.strip().splitlines()[-1] if err.strip() else ''}"
     return {k: st[k] for k in SIZE_FIGURES + DEPTH_FIGURES if k in st}, None
 
 

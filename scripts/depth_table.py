@@ -9,25 +9,33 @@ Usage (from the project root, after `make`):
 """
 import argparse
 import glob
-import json
 import os
-import subprocess
 import sys
 import tempfile
+
+from tc0c_stats import compile_stats
 
 NS = [4, 8, 16, 32, 64]
 TYPICAL_NS = [4, 8, 16, 32]
 
 
 def stats(tc0c, model, n, tmp):
-    subprocess.run([tc0c, "compile", model, "-n", str(n), "-o", tmp, "--quiet"], check=True,
-                   stdout=subprocess.DEVNULL)
-    (path,) = glob.glob(os.path.join(tmp, f"*_n{n}.stats.json"))  # named after the model's "name"
-    with open(path) as f:
-        st = json.load(f)
-    for p in glob.glob(os.path.join(tmp, "*")):
-        os.remove(p)
+    rc, err, st = compile_stats(tc0c, model, n, tmp)
+    if st is None:
+        raise SystemExit(f"depth_table: {model} n={n}: exit {rc}: {err.strip()}")
     return st
+
+
+def collect(tc0c, models, ns, tmp):
+    """[(model, {n: stats})] for every model and n."""
+    out = []
+    for m in models:
+        per_n = {}
+        for n in ns:
+            print(f"depth_table: {m} n={n}", file=sys.stderr)
+            per_n[n] = stats(tc0c, m, n, tmp)
+        out.append((m, per_n))
+    return out
 
 
 def layer_depths(s):
@@ -48,21 +56,9 @@ def main():
     ap.add_argument("--out", default="docs/depth.md")
     args = ap.parse_args()
     models = sorted(glob.glob("models/*.json"))
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for m in models:
-            per_n = {}
-            for n in NS:
-                print(f"depth_table: {m} n={n}", file=sys.stderr)
-                per_n[n] = stats(args.tc0c, m, n, tmp)
-            rows.append((m, per_n))
-        typical = []
-        for m in sorted(glob.glob("models/typical/*.json")):
-            per_n = {}
-            for n in TYPICAL_NS:
-                print(f"depth_table: {m} n={n}", file=sys.stderr)
-                per_n[n] = stats(args.tc0c, m, n, tmp)
-            typical.append((m, per_n))
+        rows = collect(args.tc0c, models, NS, tmp)
+        typical = collect(args.tc0c, sorted(glob.glob("models/typical/*.json")), TYPICAL_NS, tmp)
     lines = [
         "# Threshold depth and size of the example models",
         "",
