@@ -259,14 +259,19 @@ static const int64_t *intern_table(Loader *L) {
     return t;
 }
 
+/* The buffer a table is expanded into before intern_table (2^p entries). */
+static int64_t *table_scratch(Loader *L) {
+    if (!L->scratch) L->scratch = xmalloc(sizeof *L->scratch * ((size_t)1 << L->m->p));
+    return L->scratch;
+}
+
 /* A table over the 2^p values of a p-bit input: an array of 2^p integers,
  * or {"steps": [[x0, y0], [x1, y1], ...]} with x0 = -2^(p-1) and x
  * strictly increasing (f(h) = y_k for x_k <= h < x_(k+1)). */
 static const int64_t *read_table(Loader *L, const cJSON *j, int64_t lo, int64_t hi) {
     int p = L->m->p;
     size_t size = (size_t)1 << p;
-    if (!L->scratch) L->scratch = xmalloc(sizeof *L->scratch * size);
-    int64_t *t = L->scratch;
+    int64_t *t = table_scratch(L);
     if (cJSON_IsArray(j)) {
         int got = cJSON_GetArraySize(j);
         if ((size_t)got != size) fail(L, "expected 2^p = %zu entries, got %d", size, got);
@@ -513,13 +518,13 @@ static void load_ffn(Loader *L, const cJSON *j, Ffn *f) {
     size_t size = (size_t)1 << m->p;
     if (cJSON_IsString(act)) {
         const char *s = act->valuestring;
-        if (!L->scratch) L->scratch = xmalloc(sizeof *L->scratch * size);
+        int64_t *t = table_scratch(L);
         if (strcmp(s, "relu") == 0) {
             f->act.name = "relu";
-            for (size_t i = 0; i < size; i++) L->scratch[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
+            for (size_t i = 0; i < size; i++) t[i] = (int64_t)i + pmin(m->p) > 0 ? (int64_t)i + pmin(m->p) : 0;
         } else if (strcmp(s, "identity") == 0) {
             f->act.name = "identity";
-            for (size_t i = 0; i < size; i++) L->scratch[i] = (int64_t)i + pmin(m->p);
+            for (size_t i = 0; i < size; i++) t[i] = (int64_t)i + pmin(m->p);
         } else {
             fail(L, "unknown activation '%s' (expected relu, identity, a table or {\"steps\": ...})", s);
         }
