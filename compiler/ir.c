@@ -241,6 +241,14 @@ static uint64_t hash_gate(uint64_t terms_hash, int64_t thr) {
     return h ^ (h >> 33);
 }
 
+/* A slot of c->hash: the gate id in the low 32 bits, the high half of
+ * its key above, so that a probe rejects most other gates without
+ * reading them (the gate array is the cache miss). */
+#define HASH_EMPTY UINT64_MAX
+static inline uint64_t slot_make(GateId g, uint64_t hkey) { return (hkey & 0xffffffff00000000ull) | (uint32_t)g; }
+static inline bool slot_tag_is(uint64_t slot, uint64_t hkey) { return (slot >> 32) == (hkey >> 32); }
+static inline GateId slot_gate(uint64_t slot) { return (GateId)(uint32_t)slot; }
+
 /* Field by field: a Term has padding bytes that memcmp would compare. */
 static bool same_terms(const Circuit *c, GateId g, const Term *t, uint32_t n) {
     const Gate *G = &c->gates[g];
@@ -258,7 +266,7 @@ static void rehash_full(Circuit *c, size_t cap, bool recompute) {
     free(c->group_hash);
     c->hash_cap = cap;
     c->hash = xmalloc(sizeof *c->hash * cap);
-    memset(c->hash, 0xff, sizeof *c->hash * cap);
+    for (size_t i = 0; i < cap; i++) c->hash[i] = HASH_EMPTY;
     c->group_hash_cap = cap;
     c->group_hash = xmalloc(sizeof *c->group_hash * cap);
     memset(c->group_hash, 0xff, sizeof *c->group_hash * cap);
@@ -271,8 +279,8 @@ static void rehash_full(Circuit *c, size_t cap, bool recompute) {
             c->gates[g].hkey = hash_gate(G->hgroup, G->kind == G_SUM ? SUM_THR : G->thr);
         }
         size_t i = G->hkey & (cap - 1);
-        while (c->hash[i] >= 0) i = (i + 1) & (cap - 1);
-        c->hash[i] = g;
+        while (c->hash[i] != HASH_EMPTY) i = (i + 1) & (cap - 1);
+        c->hash[i] = slot_make(g, G->hkey);
         if (G->kind == G_SUM) continue;
         size_t j = G->hgroup & (cap - 1);
         while (c->group_hash[j] >= 0 &&
@@ -381,6 +389,12 @@ static size_t ir_bytes(const Circuit *c) {
 /* Room for nin more terms and one more node, within max_mem. */
 static void reserve(Circuit *c, uint32_t nin) {
     bool grow = c->n_terms + nin > c->cap_terms || c->n_gates == c->cap_gates;
+    if (c->hash_stale) { /* after ir_sweep: most circuits are never extended, so it waits until here */
+        size_t cap = 4096;
+        while (cap < 2 * ((size_t)c->n_gates + 1)) cap *= 2;
+        rehash_full(c, cap, true);
+        c->hash_stale = false;
+    }
     if (2 * ((size_t)c->n_gates + 1) > c->hash_cap) rehash(c, c->hash_cap ? 2 * c->hash_cap : 4096);
     if (c->n_terms + nin > c->cap_terms) {
         while (c->n_terms + nin > c->cap_terms) c->cap_terms = c->cap_terms ? 2 * c->cap_terms : 4096;
@@ -512,7 +526,7 @@ static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t ni
             hi = add_ck(hi, max64(a, b));
         }
     }
-    c->hash[i] = id;
+    c->hash[i] = slot_make(id, hg);
     if (c->reach_of) c->reach_of[id] = -1;
     if (kind == G_SUM) {
         G->level = level;
@@ -541,8 +555,9 @@ static GateId sum_node(Circuit *c, const Term *terms, uint32_t nin) {
     reserve(c, nin);
     uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, SUM_THR);
     size_t i = hg & (c->hash_cap - 1);
-    for (; c->hash[i] >= 0; i = (i + 1) & (c->hash_cap - 1)) {
-        GateId h = c->hash[i];
+    for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
+        if (!slot_tag_is(c->hash[i], hg)) continue;
+        GateId h = slot_gate(c->hash[i]);
         if (c->gates[h].hkey == hg && c->gates[h].kind == G_SUM && same_terms(c, h, terms, nin)) return h;
     }
     return new_node(c, G_SUM, terms, nin, 0, ht, hg, i);
@@ -630,8 +645,9 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     reserve(c, nin);
     uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, t);
     size_t i = hg & (c->hash_cap - 1);
-    for (; c->hash[i] >= 0; i = (i + 1) & (c->hash_cap - 1)) {
-        GateId h = c->hash[i];
+    for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
+        if (!slot_tag_is(c->hash[i], hg)) continue;
+        GateId h = slot_gate(c->hash[i]);
         if (c->gates[h].hkey == hg && c->gates[h].kind == G_THR && c->gates[h].thr == t && same_terms(c, h, terms, nin))
             return h;
     }
@@ -705,9 +721,12 @@ void ir_sweep(Circuit *c) {
     c->n_sums = ns;
     for (GateId g = 0; g < n; g++) c->reach_of[g] = -1; /* sets are not renumbered */
     c->n_reach_pool = 0;
-    size_t cap = 4096;
-    while (cap < 2 * (size_t)n) cap *= 2;
-    rehash_full(c, cap, true);
+    free(c->hash); /* rebuilt by the next reserve() */
+    free(c->group_hash);
+    c->hash = NULL;
+    c->group_hash = NULL;
+    c->hash_cap = c->group_hash_cap = 0;
+    c->hash_stale = true;
     free(map);
     free(group_map);
     free(live);

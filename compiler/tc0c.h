@@ -344,8 +344,9 @@ typedef struct {
     int32_t n_outputs, cap_outputs;
     int32_t n_groups;
     /* structural hashing */
-    GateId *hash; /* open addressing over gates, -1 empty */
+    uint64_t *hash; /* open addressing over gates: slot_make(), HASH_EMPTY */
     size_t hash_cap;
+    bool hash_stale; /* ir_sweep renumbered: rebuild (and rehash) before the next lookup */
     int32_t *group_hash; /* open addressing over groups: a gate id per group */
     size_t group_hash_cap;
     Term *scratch; /* ir_thr's buffer for gcd-divided terms */
