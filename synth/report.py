@@ -244,12 +244,13 @@ def has_emit_ref(tc0c):
         return False
 
 
-def compile_netlist(tc0c, model, n, style, outdir, emit_ref=False):
-    """tc0c compile into a fresh outdir; returns (stats dict, .v path, ref .v path or None)."""
+def compile_netlist(tc0c, model, n, style, outdir, emit_ref=False, compile_args=()):
+    """tc0c compile into a fresh outdir; returns (stats dict, .v path, ref .v path or None).
+    compile_args: further `tc0c compile` options (say --max-depth D)."""
     if outdir.exists():
         shutil.rmtree(outdir)
     outdir.mkdir(parents=True)
-    cmd = [tc0c, "compile", str(model), "-n", str(n), "-o", str(outdir), "--gates", style, "--quiet"]
+    cmd = [tc0c, "compile", str(model), "-n", str(n), "-o", str(outdir), "--gates", style, "--quiet"] + list(compile_args)
     if emit_ref:
         cmd.append("--emit-ref")
     try:
@@ -284,7 +285,10 @@ def size_of(res):
 
 
 def make_report(model, n, tc0c="build/tc0c", out=None, flows=None, timeout=DEFAULT_TIMEOUT,
-                max_edges=None, mem_gib=DEFAULT_MEM_GIB, want_ref=True, use_cache=True, quiet=False):
+                max_edges=None, mem_gib=DEFAULT_MEM_GIB, want_ref=True, use_cache=True, quiet=False,
+                compile_args=(), tag=""):
+    """compile_args: further `tc0c compile` options for the threshold netlist;
+    tag: a suffix of its work directory, so that variants do not share one"""
     out = Path(out or ROOT / "build" / "report").resolve()
     flows = flows or FLOWS
     limits = dict(DEFAULT_MAX_EDGES)
@@ -293,10 +297,11 @@ def make_report(model, n, tc0c="build/tc0c", out=None, flows=None, timeout=DEFAU
     model = Path(model).resolve()
     cache_dir = out / "cache" if use_cache else None
     ref_ok = want_ref and has_emit_ref(tc0c)
-    tmp = out / "work" / f"{model.stem}_n{n}"
+    tmp = out / "work" / f"{model.stem}_n{n}{tag}"
     t0 = time.monotonic()
 
-    stats, thr_v, ref_v = compile_netlist(tc0c, model, n, "thr", tmp / "thr", emit_ref=ref_ok)
+    stats, thr_v, ref_v = compile_netlist(tc0c, model, n, "thr", tmp / "thr", emit_ref=ref_ok,
+                                          compile_args=compile_args)
     name = f"{stats['model']}_n{n}"
     log(quiet, f"report {name}: {stats['gates']} gates, depth {stats['depth']}, {stats['edges']} edges")
     rep = {
@@ -306,9 +311,11 @@ def make_report(model, n, tc0c="build/tc0c", out=None, flows=None, timeout=DEFAU
                      "max_edges": {f: limits.get(f) for f in flows}, "flows": flows},
         "thr": {"file": os.path.relpath(thr_v, ROOT), "flows": {}},
     }
+    if compile_args:
+        rep["settings"]["compile_args"] = list(compile_args)
     edges = stats.get("edges")
     if "gate" in flows:
-        _, cells_v, _ = compile_netlist(tc0c, model, n, "cells", tmp / "cells")
+        _, cells_v, _ = compile_netlist(tc0c, model, n, "cells", tmp / "cells", compile_args=compile_args)
         g = run_flow("gate", cells_v, name, tmp / "cells_work", timeout, mem_gib, cache_dir,
                      edges, limits.get("gate"), quiet)
         g["compiler_depth"] = stats["depth"]
