@@ -36,6 +36,13 @@ SIM_LOG=$dir/vectors.log sim_vectors "$MODEL" "$N" "$dir/vectors.txt" "$VECTORS"
 # shellcheck disable=SC1091
 . "$dir/design.cfg"
 
+# A big design (more than 50,000 gates) is verilated into split files and
+# compiled at -O0 (sim/verilator.mk UNITY=0, OPT=-O0): typical model (a) at
+# n = 4, 126k gates, then builds in about 4 CPU minutes and 1.3 GB, where
+# one -O1 unit ran past 10 minutes and 4.4 GB (docs/simulation.md).
+if [ "${NGATES:-0}" -gt 50000 ]; then
+  export UNITY=${UNITY:-0} OPT=${OPT:--O0}
+fi
 t0=$(date +%s.%N)
 if [ "$SIM" = verilator ]; then
   sim_build_verilator "$dir" >"$dir/build.log" 2>&1 || { cat "$dir/build.log" >&2; echo "sim: verilator build failed" >&2; exit 1; }
