@@ -128,6 +128,13 @@ static void embed(Ctx *C) {
     }
 }
 
+/* The Val of a prefix sum (taken) in [lo, hi]. */
+static Val val_prefix(Circuit *c, Form *p, int64_t lo, int64_t hi) {
+    Form f;
+    form_copy(&f, p);
+    return val_form_in(c, &f, lo, hi);
+}
+
 /* ---- 4: one attention head; writes A[i*width + off + c] ---- */
 static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int off) {
     const Model *m = C->m;
@@ -159,14 +166,33 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
         for (int b = 0; b < bt_bits; b++)
             for (int64_t v = 0; v < ((int64_t)1 << p); v++) bt[((size_t)b << p) + (size_t)v] = (hd->exp[v] >> b) & 1;
     }
+    /* causal uniform: the prefix sums of each value channel, shared */
+    Form *P[MAX_D_HEAD] = {0};
+    int64_t *plo[MAX_D_HEAD] = {0}, *phi[MAX_D_HEAD] = {0};
+    if (hd->kind == ATTN_UNIFORM && hd->causal) {
+        c->cur_origin = origin_make(l, h, OP_DIV);
+        Form *x = xcalloc((size_t)N, sizeof *x);
+        for (int k = 0; k < dh; k++) {
+            P[k] = xcalloc((size_t)N, sizeof *P[k]);
+            plo[k] = xcalloc((size_t)N, sizeof *plo[k]);
+            phi[k] = xcalloc((size_t)N, sizeof *phi[k]);
+            for (int j = 0; j < N; j++) {
+                x[j] = V[j * dh + k].form; /* borrowed */
+                plo[k][j] = (j ? plo[k][j - 1] : 0) + V[j * dh + k].lo;
+                phi[k][j] = (j ? phi[k][j - 1] : 0) + V[j * dh + k].hi;
+            }
+            form_prefix_sums(c, x, N, P[k]);
+        }
+        free(x);
+    }
     for (int i = 0; i < N; i++) {
         int cnt = hd->causal ? i + 1 : N; /* visible positions 0..cnt-1 */
         Val *a = A + (size_t)i * width + off;
         if (hd->kind == ATTN_UNIFORM) { /* 4.2: floor(sum v / cnt) */
             c->cur_origin = origin_make(l, h, OP_DIV);
             for (int k = 0; k < dh; k++) {
-                Val sum = val_const(0);
-                for (int j = 0; j < cnt; j++) {
+                Val sum = hd->causal ? val_prefix(c, P[k] + i, plo[k][i], phi[k][i]) : val_const(0);
+                for (int j = 0; !hd->causal && j < cnt; j++) {
                     Val t = val_lin(&sum, 1, &V[j * dh + k], 1, 0);
                     val_free(&sum);
                     sum = t;
@@ -283,6 +309,12 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
         val_free(&Q[j]);
         val_free(&K[j]);
         val_free(&V[j]);
+    }
+    for (int k = 0; k < dh; k++) {
+        for (int i = 0; P[k] && i < N; i++) form_free(&P[k][i]);
+        free(P[k]);
+        free(plo[k]);
+        free(phi[k]);
     }
     free(Q);
     free(K);

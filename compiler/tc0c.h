@@ -532,6 +532,10 @@ Val val_mul(Circuit *c, Val *x, Val *y);
  * whenever z = 0); q in [qlo, qhi] must hold.  qhi - qlo gates, depth + 1
  * over n and z. */
 Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi);
+/* P[i] = x[0] + ... + x[i] for i < n, as forms over shared block sums
+ * (sum nodes nested at most bitlen(n) deep, O(n log n) wires); P is
+ * initialized here, the caller frees each P[i]. */
+void form_prefix_sums(Circuit *c, const Form *x, int n, Form *P);
 /* max over xs[0..n-1]: thermometer of (hi - lo) OR gates, depth + 1 over the
  * inputs' thermometers. */
 Val val_max(Circuit *c, Val *xs, int n);
