@@ -519,6 +519,56 @@ static void test_argmax_many(void) {
     }
 }
 
+/* select_tournament (compiler/select.c) over n operands: the same flags as
+ * val_argmax, exhaustively; depth ceil(log2 n) + 1 over the thermometers;
+ * n - 1 comparisons plus at most 2 (hi - lo) ANDs per match plus n flags. */
+static bool tournament_ok(const int64_t *x, const uint64_t *o, int l, void *arg) {
+    const ArgmaxArg *a = arg;
+    int best = 0;
+    for (int j = 1; j < a->n; j++)
+        if (x[j] > x[best]) best = j;
+    for (int j = 0; j < a->n; j++)
+        if ((int)((o[j] >> l) & 1) != (j == best)) return false;
+    return true;
+}
+
+static void test_tournament(void) {
+    static const int cfg[][2] = {{1, 16}, {2, 8}, {3, 5}, {4, 4}, {2, 7}, {1, 13}, {5, 3}, {6, 2}, {3, 1}, {2, 6}};
+    for (size_t t = 0; t < sizeof cfg / sizeof cfg[0]; t++) {
+        int p = cfg[t][0], n = cfg[t][1];
+        Circuit *c = ir_new(n * p);
+        Val *x = operands(n, p);
+        for (int j = 0; j < n; j++) val_thermo(c, &x[j]);
+        int32_t tl = 0;
+        for (int j = 0; j < n; j++)
+            for (int64_t k = 0; k < x[j].hi - x[j].lo; k++) tl = tl > c->gates[x[j].thermo[k]].level ? tl : c->gates[x[j].thermo[k]].level;
+        GateId flag[16];
+        int32_t before = c->n_gates - c->n_sums;
+        select_tournament(c, x, n, flag);
+        int32_t made = c->n_gates - c->n_sums - before;
+        int rounds = 0;
+        while ((1 << rounds) < n) rounds++;
+        int64_t bound = (n - 1) * (1 + 2 * (((int64_t)1 << p) - 1)) + n;
+        CHECK(made <= bound, "tournament n=%d: %d gates, bound %lld", n, made, (long long)bound);
+        int32_t fl = 0;
+        for (int j = 0; j < n; j++) fl = fl > c->gates[flag[j]].level ? fl : c->gates[flag[j]].level;
+        /* one level per round, one for the flags' AND (none on a one-match
+         * path: the flag is the comparison); inverters cost no level */
+        CHECK(fl <= tl + rounds + 1 && fl >= rounds, "tournament n=%d: flags at level %d, thermometers at %d, %d rounds",
+              n, fl, tl, rounds);
+        for (int j = 0; j < n; j++) ir_add_output(c, flag[j]);
+        CHECK(ir_check(c) == NULL, "tournament n=%d: checker", n);
+        ArgmaxArg a = {.n = n};
+        long bad = eval_all(c, n, p, tournament_ok, &a);
+        CHECK(bad == 0, "tournament p=%d n=%d: %ld inputs wrong", p, n, bad);
+        printf("  %-12s p=%d n=%d: %d gates, %d wires, depth %d, all %ld inputs\n", "tournament", p, n, made,
+               (int)c->n_terms, fl, 1L << (n * p));
+        for (int j = 0; j < n; j++) val_free(&x[j]);
+        free(x);
+        ir_free(c);
+    }
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
         const Prim *P = &prims[i];
@@ -544,5 +594,6 @@ int main(void) {
     lower_opts.product_direct_max = saved;
     test_prefix_sums();
     test_argmax_many();
+    test_tournament();
     return check_done("test_lower");
 }
