@@ -549,7 +549,7 @@ Val val_max(Circuit *c, Val *xs, int n);
 void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties);
 /* select.c: flags[j] = [xs[j] is the leftmost maximum] by a tournament of
  * pairwise comparisons (docs/lowering.md "Tournament argmax"): n - 1
- * comparisons and up to 2 (hi - lo) fused ANDs per match below the final;
+ * comparisons and up to hi - lo OR gates per match below the final;
  * flags ceil(log2 n) + 1 levels above the thermometers (val_max +
  * val_argmax: 3).  Builds the thermometers when missing. */
 void select_tournament(Circuit *c, Val *xs, int n, GateId *flags);

@@ -521,7 +521,7 @@ static void test_argmax_many(void) {
 
 /* select_tournament (compiler/select.c) over n operands: the same flags as
  * val_argmax, exhaustively; depth ceil(log2 n) + 1 over the thermometers;
- * n - 1 comparisons plus at most 2 (hi - lo) ANDs per match plus n flags. */
+ * n - 1 comparisons plus at most hi - lo ORs per match plus n flags. */
 static bool tournament_ok(const int64_t *x, const uint64_t *o, int l, void *arg) {
     const ArgmaxArg *a = arg;
     int best = 0;
@@ -548,7 +548,7 @@ static void test_tournament(void) {
         int32_t made = c->n_gates - c->n_sums - before;
         int rounds = 0;
         while ((1 << rounds) < n) rounds++;
-        int64_t bound = (n - 1) * (1 + 2 * (((int64_t)1 << p) - 1)) + n;
+        int64_t bound = (n - 1) * (1 + (((int64_t)1 << p) - 1)) + n; /* compare + ORs per match, flags */
         CHECK(made <= bound, "tournament n=%d: %d gates, bound %lld", n, made, (long long)bound);
         int32_t fl = 0;
         for (int j = 0; j < n; j++) fl = fl > c->gates[flag[j]].level ? fl : c->gates[flag[j]].level;
