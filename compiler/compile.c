@@ -237,7 +237,7 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
         }
         if (hd->kind == ATTN_HARD || hd->kind == ATTN_SATURATED) {
             c->cur_origin = origin_make(l, h, OP_SELECT);
-            if (hd->kind == ATTN_HARD && (lower_opts.tournament >> (hard_ordinal(m, l, h) & 63) & 1)) {
+            if (hd->kind == ATTN_HARD && (lower_opts.tournament >> min64(hard_ordinal(m, l, h), 63) & 1)) {
                 select_tournament(c, S, cnt, flag); /* select.c: log depth, O(cnt) comparisons */
             } else {
                 Val mx = val_max(c, S, cnt);
@@ -529,6 +529,8 @@ static const Switch SWITCHES[] = {
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };
 
+static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out);
+
 bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
     memset(out, 0, sizeof *out);
     compile_estimate_full(m, o->n, &out->est);
@@ -550,14 +552,20 @@ bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
                 (long long)(o->max_mem >> 20), driver);
         return false;
     }
-    /* The combinations to build: with neither a budget nor the size
-     * objective, today's lowering only (every switch off); with --variant,
-     * every switch off (threshold) or all on (tournament). */
+    return build_choice(m, o, out);
+}
+
+/* Builds the combinations of the switches and keeps the best in *out (its
+ * estimate already set): with neither a budget nor the size objective,
+ * today's lowering only (every switch off); with --variant, every switch
+ * off (threshold) or all on (tournament).  The best so far stays in memory
+ * while the next builds. */
+static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
     int places[N_SWITCHES], bits = 0;
     bool subsets = true;
     for (int k = 0; k < N_SWITCHES; k++) {
         places[k] = SWITCHES[k].count(m);
-        if (places[k] > 63) places[k] = 63;
+        if (places[k] > 64) places[k] = 64; /* places past the 64th share bit 63 (all on or all off) */
         bits += places[k];
     }
     if (bits > 0 && ((int64_t)1 << (bits < 62 ? bits : 62)) > MAX_BUILDS) subsets = false;
