@@ -403,8 +403,9 @@ static void print_choice(const Compiled *cm, FILE *f) {
 
 static int cmd_compile(int argc, char **argv) {
     Args a;
-    if (!parse_args("compile", argc, argv, "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref " CHOICE_OPTS,
-                    1, "MODEL", &a))
+    if (!parse_args("compile", argc, argv,
+                    "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref " CHOICE_OPTS, 1, "MODEL",
+                    &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c compile: needs -o DIR\n");
@@ -460,8 +461,8 @@ static void outputs_bits(const Model *m, const Compiled *cm, const int *out, int
 
 static int cmd_vectors(int argc, char **argv) {
     Args a;
-    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet " CHOICE_OPTS, 1,
-                    "MODEL", &a))
+    if (!parse_args("vectors", argc, argv,
+                    "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet " CHOICE_OPTS, 1, "MODEL", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c vectors: needs -o FILE\n");
@@ -527,7 +528,8 @@ static int cmd_vectors(int argc, char **argv) {
 
 static int cmd_stats(int argc, char **argv) {
     Args a;
-    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump " CHOICE_OPTS, 1, "MODEL", &a)) return EXIT_USAGE;
+    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump " CHOICE_OPTS, 1, "MODEL", &a))
+        return EXIT_USAGE;
     a.quiet = true;
     Model *m = NULL;
     Compiled cm = {0};
@@ -543,8 +545,8 @@ static int cmd_stats(int argc, char **argv) {
 
 static int cmd_verify(int argc, char **argv) {
     Args a;
-    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet " CHOICE_OPTS, 1, "MODEL",
-                    &a))
+    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet " CHOICE_OPTS,
+                    1, "MODEL", &a))
         return EXIT_USAGE;
     if (a.exhaustive && given(&a, "--random")) {
         fprintf(stderr, "tc0c verify: --exhaustive and --random exclude each other\n");

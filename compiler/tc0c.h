@@ -602,9 +602,9 @@ typedef struct {
 typedef struct {
     Circuit *c;
     int n;
-    char variant[80];     /* the lowering variant built: "threshold", or each switch's name=mask */
-    int min_depth;        /* the smallest depth among the variants built */
-    int max_depth;        /* the budget applied (the minimum when none was given) */
+    char variant[80]; /* the lowering variant built: "threshold", or each switch's name=mask */
+    int min_depth;    /* the smallest depth among the variants built */
+    int max_depth;    /* the budget applied (the minimum when none was given) */
     Objective objective;
     bool below_min_depth; /* compile_model failed: max_depth < min_depth */
     int bits_per_token;

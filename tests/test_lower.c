@@ -353,12 +353,12 @@ static const Prim new_prims[] = {
 /* Evaluates circuit c (n*p inputs, operand j on inputs j*p..j*p+p-1, two's
  * complement) on every input; check(vals, outs, arg) says whether the 0/1
  * outputs are right.  Returns the number of wrong inputs. */
-static long eval_all(const Circuit *c, int n, int p, bool (*check)(const int64_t *x, const uint64_t *o, int l, void *arg),
-                     void *arg) {
+static long eval_all(const Circuit *c, int n, int p,
+                     bool (*check)(const int64_t *x, const uint64_t *o, int l, void *arg), void *arg) {
     Evaluator *e = eval_new(c);
     long total = 1L << (n * p), bad = 0;
     uint64_t *in = xcalloc((size_t)(n * p), sizeof *in), *out = xcalloc((size_t)c->n_outputs + 1, sizeof *out);
-    int64_t (*vals)[16] = xcalloc(64, sizeof *vals);
+    int64_t(*vals)[16] = xcalloc(64, sizeof *vals);
     for (long base = 0; base < total; base += 64) {
         memset(in, 0, sizeof *in * (size_t)(n * p));
         for (int l = 0; l < 64; l++) {
@@ -541,7 +541,8 @@ static void test_tournament(void) {
         for (int j = 0; j < n; j++) val_thermo(c, &x[j]);
         int32_t tl = 0;
         for (int j = 0; j < n; j++)
-            for (int64_t k = 0; k < x[j].hi - x[j].lo; k++) tl = tl > c->gates[x[j].thermo[k]].level ? tl : c->gates[x[j].thermo[k]].level;
+            for (int64_t k = 0; k < x[j].hi - x[j].lo; k++)
+                tl = tl > c->gates[x[j].thermo[k]].level ? tl : c->gates[x[j].thermo[k]].level;
         GateId flag[16];
         int32_t before = c->n_gates - c->n_sums;
         select_tournament(c, x, n, flag);
@@ -554,8 +555,8 @@ static void test_tournament(void) {
         for (int j = 0; j < n; j++) fl = fl > c->gates[flag[j]].level ? fl : c->gates[flag[j]].level;
         /* one level per round, one for the flags' AND (none on a one-match
          * path: the flag is the comparison); inverters cost no level */
-        CHECK(fl <= tl + rounds + 1 && fl >= rounds, "tournament n=%d: flags at level %d, thermometers at %d, %d rounds",
-              n, fl, tl, rounds);
+        CHECK(fl <= tl + rounds + 1 && fl >= rounds,
+              "tournament n=%d: flags at level %d, thermometers at %d, %d rounds", n, fl, tl, rounds);
         for (int j = 0; j < n; j++) ir_add_output(c, flag[j]);
         CHECK(ir_check(c) == NULL, "tournament n=%d: checker", n);
         ArgmaxArg a = {.n = n};
