@@ -419,7 +419,7 @@ static void test_prefix_sums(void) {
         Val *x = operands(n, p);
         PrefixArg a = {.n = n};
         Form *f = xcalloc((size_t)n, sizeof *f), *P = xcalloc((size_t)n, sizeof *P);
-        int64_t lo = 0, hi = 0, plo[16], phi[16];
+        int64_t lo = 0, hi = 0, plo[16] = {0}, phi[16] = {0};
         for (int j = 0; j < n; j++) {
             a.w[j] = (j % 3) - 1 ? (j % 3) : -2; /* 1, -2, 2, 1, ... */
             form_init(&f[j], j);
