@@ -128,6 +128,22 @@ static void embed(Ctx *C) {
     }
 }
 
+/* The Val of a prefix sum (taken) in [lo, hi]. */
+static Val val_prefix(Circuit *c, Form *p, int64_t lo, int64_t hi) {
+    Form f;
+    form_copy(&f, p);
+    return val_form_in(c, &f, lo, hi);
+}
+
+/* The number of hard heads before head h of layer l (LowerOpts.tournament). */
+static int hard_ordinal(const Model *m, int l, int h) {
+    int k = 0;
+    for (int a = 0; a <= l; a++)
+        for (int b = 0; m->layers[a].attn.present && b < m->layers[a].attn.n_heads && (a < l || b < h); b++)
+            k += m->layers[a].attn.heads[b].kind == ATTN_HARD;
+    return k;
+}
+
 /* ---- 4: one attention head; writes A[i*width + off + c] ---- */
 static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int off) {
     const Model *m = C->m;
@@ -159,14 +175,33 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
         for (int b = 0; b < bt_bits; b++)
             for (int64_t v = 0; v < ((int64_t)1 << p); v++) bt[((size_t)b << p) + (size_t)v] = (hd->exp[v] >> b) & 1;
     }
+    /* causal uniform: the prefix sums of each value channel, shared */
+    Form *P[MAX_D_HEAD] = {0};
+    int64_t *plo[MAX_D_HEAD] = {0}, *phi[MAX_D_HEAD] = {0};
+    if (hd->kind == ATTN_UNIFORM && hd->causal) {
+        c->cur_origin = origin_make(l, h, OP_DIV);
+        Form *x = xcalloc((size_t)N, sizeof *x);
+        for (int k = 0; k < dh; k++) {
+            P[k] = xcalloc((size_t)N, sizeof *P[k]);
+            plo[k] = xcalloc((size_t)N, sizeof *plo[k]);
+            phi[k] = xcalloc((size_t)N, sizeof *phi[k]);
+            for (int j = 0; j < N; j++) {
+                x[j] = V[j * dh + k].form; /* borrowed */
+                plo[k][j] = (j ? plo[k][j - 1] : 0) + V[j * dh + k].lo;
+                phi[k][j] = (j ? phi[k][j - 1] : 0) + V[j * dh + k].hi;
+            }
+            form_prefix_sums(c, x, N, P[k]);
+        }
+        free(x);
+    }
     for (int i = 0; i < N; i++) {
         int cnt = hd->causal ? i + 1 : N; /* visible positions 0..cnt-1 */
         Val *a = A + (size_t)i * width + off;
         if (hd->kind == ATTN_UNIFORM) { /* 4.2: floor(sum v / cnt) */
             c->cur_origin = origin_make(l, h, OP_DIV);
             for (int k = 0; k < dh; k++) {
-                Val sum = val_const(0);
-                for (int j = 0; j < cnt; j++) {
+                Val sum = hd->causal ? val_prefix(c, P[k] + i, plo[k][i], phi[k][i]) : val_const(0);
+                for (int j = 0; !hd->causal && j < cnt; j++) {
                     Val t = val_lin(&sum, 1, &V[j * dh + k], 1, 0);
                     val_free(&sum);
                     sum = t;
@@ -202,9 +237,13 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
         }
         if (hd->kind == ATTN_HARD || hd->kind == ATTN_SATURATED) {
             c->cur_origin = origin_make(l, h, OP_SELECT);
-            Val mx = val_max(c, S, cnt);
-            val_argmax(c, S, cnt, &mx, flag, tie);
-            val_free(&mx);
+            if (hd->kind == ATTN_HARD && (lower_opts.tournament >> min64(hard_ordinal(m, l, h), 63) & 1)) {
+                select_tournament(c, S, cnt, flag); /* select.c: log depth, O(cnt) comparisons */
+            } else {
+                Val mx = val_max(c, S, cnt);
+                val_argmax(c, S, cnt, &mx, flag, tie);
+                val_free(&mx);
+            }
             const GateId *sel = hd->kind == ATTN_HARD ? flag : tie;
             c->cur_origin = origin_make(l, h, OP_MIX);
             for (int k = 0; k < dh; k++) {
@@ -283,6 +322,12 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
         val_free(&Q[j]);
         val_free(&K[j]);
         val_free(&V[j]);
+    }
+    for (int k = 0; k < dh; k++) {
+        for (int i = 0; P[k] && i < N; i++) form_free(&P[k][i]);
+        free(P[k]);
+        free(plo[k]);
+        free(phi[k]);
     }
     free(Q);
     free(K);
@@ -424,27 +469,8 @@ static void output(Ctx *C, Compiled *cm) {
     free(flag);
 }
 
-bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
-    memset(out, 0, sizeof *out);
-    compile_estimate_full(m, o->n, &out->est);
-    out->estimate = out->est.gates;
-    const char *driver = out->est.driver;
-    if (o->max_gates && out->estimate > o->max_gates) {
-        fprintf(stderr,
-                "tc0c: %s at n=%d: estimated %lld gates exceeds --max-gates %lld; the largest part is %s.\n"
-                "      Lower n, p or that part's width, or raise --max-gates.\n",
-                m->name, o->n, (long long)out->estimate, (long long)o->max_gates, driver);
-        return false;
-    }
-    if (o->max_mem && out->est.bytes > o->max_mem) {
-        fprintf(stderr,
-                "tc0c: %s (%s) at n=%d: estimated %lld wires, %lld MiB, exceeds --max-mem %lld MiB; the largest part "
-                "is %s.\n"
-                "      Lower n, p or that part's width, or raise --max-mem.\n",
-                m->name, m->path ? m->path : "?", o->n, (long long)out->est.wires, (long long)(out->est.bytes >> 20),
-                (long long)(o->max_mem >> 20), driver);
-        return false;
-    }
+/* One build of the model with the current lower_opts. */
+static void build(const Model *m, const CompileOpts *o, Compiled *out) {
     int bits = model_token_bits(m);
     Ctx C = {.m = m, .n = o->n, .N = o->n + m->has_bos, .quiet = o->quiet};
     C.c = ir_new(o->n * bits);
@@ -471,6 +497,138 @@ bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
     if (!o->quiet)
         fprintf(stderr, "tc0c: n=%d done: %d gates (%d before dead-gate removal), depth %d\n", o->n,
                 C.c->n_gates - 2 - C.c->n_inputs, before - 2 - C.c->n_inputs, ir_depth(C.c));
+}
+
+/* ---- the choice among lowering variants (docs/lowering.md "Depth budget
+ * and the choice") ---- */
+
+static int hard_heads(const Model *m) {
+    int k = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        for (int h = 0; m->layers[l].attn.present && h < m->layers[l].attn.n_heads; h++)
+            k += m->layers[l].attn.heads[h].kind == ATTN_HARD;
+    return k;
+}
+static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
+
+/* A switch: a construction with a choice at `count(m)` places of the model
+ * (bit k of the mask: place k uses the alternative).  The choice builds
+ * every combination of the switches' masks (all subsets while the total
+ * stays within MAX_BUILDS, else each switch all-off or all-on) and keeps
+ * the circuit with the fewest wires within the depth budget.  Adding a
+ * construction with a choice is one row here. */
+typedef struct {
+    const char *name;
+    int (*count)(const Model *m);
+    void (*apply)(LowerOpts *lo, uint64_t mask);
+} Switch;
+
+static const Switch SWITCHES[] = {
+    {"tournament", hard_heads, set_tournament}, /* hard attention by a tournament argmax (select.c) */
+};
+#define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
+enum { MAX_BUILDS = 16 };
+
+static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out);
+
+bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
+    memset(out, 0, sizeof *out);
+    compile_estimate_full(m, o->n, &out->est);
+    out->estimate = out->est.gates;
+    const char *driver = out->est.driver;
+    if (o->max_gates && out->estimate > o->max_gates) {
+        fprintf(stderr,
+                "tc0c: %s at n=%d: estimated %lld gates exceeds --max-gates %lld; the largest part is %s.\n"
+                "      Lower n, p or that part's width, or raise --max-gates.\n",
+                m->name, o->n, (long long)out->estimate, (long long)o->max_gates, driver);
+        return false;
+    }
+    if (o->max_mem && out->est.bytes > o->max_mem) {
+        fprintf(stderr,
+                "tc0c: %s (%s) at n=%d: estimated %lld wires, %lld MiB, exceeds --max-mem %lld MiB; the largest part "
+                "is %s.\n"
+                "      Lower n, p or that part's width, or raise --max-mem.\n",
+                m->name, m->path ? m->path : "?", o->n, (long long)out->est.wires, (long long)(out->est.bytes >> 20),
+                (long long)(o->max_mem >> 20), driver);
+        return false;
+    }
+    return build_choice(m, o, out);
+}
+
+/* Builds the combinations of the switches and keeps the best in *out (its
+ * estimate already set): with neither a budget nor the size objective,
+ * today's lowering only (every switch off); with --variant, every switch
+ * off (threshold) or all on (tournament).  The best so far stays in memory
+ * while the next builds. */
+static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
+    int places[N_SWITCHES], bits = 0;
+    bool subsets = true;
+    for (int k = 0; k < N_SWITCHES; k++) {
+        places[k] = SWITCHES[k].count(m);
+        if (places[k] > 64) places[k] = 64; /* places past the 64th share bit 63 (all on or all off) */
+        bits += places[k];
+    }
+    if (bits > 0 && ((int64_t)1 << (bits < 62 ? bits : 62)) > MAX_BUILDS) subsets = false;
+    bool choose = !o->variant && (o->max_depth || o->objective == OBJ_SIZE);
+    int64_t n_combo = !choose ? 1 : subsets ? (int64_t)1 << bits : (int64_t)1 << N_SWITCHES;
+    LowerOpts saved = lower_opts;
+    Compiled best = {0};
+    int32_t best_d = 0, min_d = INT32_MAX;
+    int64_t best_w = 0;
+    for (int64_t combo = 0; combo < n_combo; combo++) {
+        lower_opts = saved;
+        Compiled cm = *out;
+        char *name = cm.variant;
+        size_t len = 0;
+        int shift = 0;
+        for (int k = 0; k < N_SWITCHES; k++) {
+            uint64_t all = places[k] == 0 ? 0 : places[k] >= 64 ? ~0ull : ((uint64_t)1 << places[k]) - 1;
+            uint64_t mask;
+            if (!choose) mask = o->variant && !strcmp(o->variant, SWITCHES[k].name) ? all : 0;
+            else if (subsets) mask = ((uint64_t)combo >> shift) & all;
+            else mask = (combo >> k) & 1 ? all : 0;
+            shift += places[k];
+            SWITCHES[k].apply(&lower_opts, mask);
+            if (mask && len + 24 < sizeof cm.variant)
+                len += (size_t)snprintf(name + len, sizeof cm.variant - len, "%s%s=%llx", len ? "," : "",
+                                        SWITCHES[k].name, (unsigned long long)mask);
+        }
+        if (!len) snprintf(name, sizeof cm.variant, "threshold");
+        if (choose && combo > 0 && !strcmp(name, "threshold")) continue; /* a switch with no place */
+        build(m, o, &cm);
+        CircuitStats st;
+        ir_stats(cm.c, &st);
+        if (!o->quiet)
+            fprintf(stderr, "tc0c: n=%d variant %s: depth %d, %lld gates, %lld wires\n", o->n, name, st.depth,
+                    (long long)st.gates, (long long)st.wires);
+        if (st.depth < min_d) min_d = st.depth;
+        bool fits = o->objective == OBJ_SIZE || !o->max_depth || st.depth <= o->max_depth;
+        bool take = fits && (!best.c || st.wires < best_w || (st.wires == best_w && st.depth < best_d));
+        if (take) {
+            compiled_free(&best);
+            best = cm;
+            best_d = st.depth;
+            best_w = st.wires;
+        } else {
+            compiled_free(&cm);
+        }
+    }
+    lower_opts = saved;
+    out->min_depth = min_d;
+    out->objective = o->objective;
+    out->max_depth = o->max_depth ? o->max_depth : min_d;
+    if (!best.c) {
+        out->below_min_depth = true;
+        fprintf(stderr,
+                "tc0c: %s (%s) at n=%d: --max-depth %d is below the smallest threshold depth reachable, %d%s%s.\n",
+                m->name, m->path ? m->path : "?", o->n, o->max_depth, min_d, o->variant ? " with --variant " : "",
+                o->variant ? o->variant : "");
+        return false;
+    }
+    best.min_depth = out->min_depth;
+    best.objective = out->objective;
+    best.max_depth = out->max_depth;
+    *out = best;
     return true;
 }
 

@@ -371,8 +371,54 @@ Val val_max(Circuit *c, Val *xs, int n) {
     return val_from_thermo(c, t, lo, hi);
 }
 
-/* ties_j = [x_j - m >= 0]; flags_j = [j ties_j - sum_(j'<j) ties_j' >= j]
- * (flags_0 = ties_0): the leftmost maximum. */
+/* Fenwick-style prefix sums (docs/lowering.md "Prefix sums"): block sums
+ * B[k][m] over [m 2^k, (m+1) 2^k) are sum nodes of the two halves (a binary
+ * tree, nesting depth k), and P[i] adds the blocks of the binary
+ * decomposition of i + 1: at most bitlen(n) terms.  O(n log n) wires in
+ * all, where n separate prefix forms store O(n^2). */
+void form_prefix_sums(Circuit *c, const Form *x, int n, Form *P) {
+    if (n <= 0) return;
+    int levels = 1;
+    while (((int64_t)1 << levels) <= n) levels++;
+    Form **B = xcalloc((size_t)levels, sizeof *B);
+    for (int k = 0; k < levels; k++) {
+        int nb = n >> k;
+        B[k] = xcalloc((size_t)(nb ? nb : 1), sizeof *B[k]);
+        for (int m = 0; m < nb; m++) {
+            if (k == 0) {
+                form_copy(&B[0][m], &x[m]);
+                ir_form_prepare(c, &B[0][m]);
+            } else {
+                form_combine(&B[k][m], &B[k - 1][2 * m], 1, &B[k - 1][2 * m + 1], 1);
+                ir_form_share_min(c, &B[k][m], 2);
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        form_init(&P[i], 0);
+        int start = 0;
+        for (int k = levels - 1; k >= 0; k--)
+            if (((i + 1) >> k) & 1) {
+                form_add(&P[i], &B[k][start >> k], 1);
+                start += 1 << k;
+            }
+        ir_form_prepare(c, &P[i]);
+    }
+    for (int k = 0; k < levels; k++) {
+        for (int m = 0; m < (n >> k); m++) form_free(&B[k][m]);
+        free(B[k]);
+    }
+    free(B);
+}
+
+static int gate_index_cmp(const void *a, const void *b) {
+    const GateId *x = a, *y = b; /* (gate, index) pairs */
+    return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* ties_j = [x_j - m >= 0]; flags_j = [j ties_j - P_(j-1) >= j] (flags_0 =
+ * ties_0), P the shared prefix sums of the ties (form_prefix_sums): the
+ * leftmost maximum.  A tie gate equal to an earlier one gives flag 0. */
 void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties) {
     GateId *tie = xmalloc(sizeof *tie * (size_t)n);
     ir_form_prepare(c, &m->form);
@@ -383,14 +429,35 @@ void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties)
         tie[j] = ir_thr(c, &f, 0);
         form_free(&f);
     }
+    GateId *pair = xmalloc(sizeof *pair * 2 * (size_t)n);
+    for (int j = 0; j < n; j++) pair[2 * j] = tie[j], pair[2 * j + 1] = j;
+    qsort(pair, (size_t)n, 2 * sizeof *pair, gate_index_cmp);
+    bool *dup = xcalloc((size_t)n, sizeof *dup);
+    for (int k = 1; k < n; k++)
+        if (pair[2 * k] == pair[2 * k - 2]) dup[pair[2 * k + 1]] = true;
+    Form *x = xcalloc((size_t)n, sizeof *x), *P = xcalloc((size_t)n, sizeof *P);
+    for (int j = 0; j < n; j++) {
+        form_init(&x[j], 0);
+        form_add_term(&x[j], tie[j], 1);
+    }
+    form_prefix_sums(c, x, n - 1, P); /* P[j-1]: ties before j */
     for (int j = 0; j < n; j++) {
         Form f;
         form_init(&f, 0);
         form_add_term(&f, tie[j], j > 0 ? j : 1);
-        for (int k = 0; k < j; k++) form_add_term(&f, tie[k], -1);
-        flags[j] = ir_thr(c, &f, j > 0 ? j : 1);
+        if (j > 0) form_add(&f, &P[j - 1], -1);
+        ir_form_share_min(c, &f, 3); /* fused ANDs then read one term (a sum node per AND otherwise) */
+        flags[j] = dup[j] ? GATE_CONST0 : ir_thr(c, &f, j > 0 ? j : 1);
         form_free(&f);
         if (ties) ties[j] = tie[j];
     }
+    for (int j = 0; j < n; j++) {
+        form_free(&x[j]);
+        form_free(&P[j]);
+    }
+    free(x);
+    free(P);
+    free(pair);
+    free(dup);
     free(tie);
 }

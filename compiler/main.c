@@ -52,6 +52,11 @@ static void usage(FILE *f) {
             "                            per operation and per layer\n"
             "  help                      this text\n"
             "\n"
+            "--max-depth D keeps the variant with the fewest wires whose threshold\n"
+            "depth is at most D (default: the constant-depth lowering, the smallest\n"
+            "depth; exit 2 below the smallest reachable); --objective size: fewest\n"
+            "wires whatever the depth; --variant threshold|tournament builds one\n"
+            "variant only (compile, verify, stats, vectors; docs/lowering.md).\n"
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
             "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
             "exceeds M bytes, and stops (exit 4) a build whose memory passes it\n"
@@ -78,10 +83,10 @@ static int usage_error(const char *fmt, const char *arg) {
 typedef struct {
     const char *pos[2]; /* positional arguments: MODEL [STRING] */
     int n_pos;
-    const char *outdir, *gates;
-    long long n, max_gates, max_mem, random, seed, pipeline;
+    const char *outdir, *gates, *objective, *variant;
+    long long n, max_gates, max_mem, random, seed, pipeline, max_depth;
     bool quiet, dump, exhaustive, emit_ref, trace;
-    bool given[16]; /* per OPTIONS entry: seen on the command line */
+    bool given[24]; /* per OPTIONS entry: seen on the command line */
 } Args;
 
 typedef enum { OPT_FLAG, OPT_INT, OPT_BYTES, OPT_STR } OptKind; /* OPT_BYTES: an integer with an optional K, M or G */
@@ -105,12 +110,17 @@ static const OptSpec OPTIONS[] = {
     {"--seed", OPT_INT, 0, 1LL << 62, NULL, offsetof(Args, seed)},
     {"--pipeline", OPT_INT, 0, 1000, NULL, offsetof(Args, pipeline)},
     {"--gates", OPT_STR, 0, 0, "thr|maj|cells", offsetof(Args, gates)},
+    {"--max-depth", OPT_INT, 1, 1000000, NULL, offsetof(Args, max_depth)},
+    {"--objective", OPT_STR, 0, 0, "depth|size", offsetof(Args, objective)},
+    {"--variant", OPT_STR, 0, 0, "threshold|tournament", offsetof(Args, variant)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
     {"--dump", OPT_FLAG, 0, 0, NULL, offsetof(Args, dump)},
     {"--exhaustive", OPT_FLAG, 0, 0, NULL, offsetof(Args, exhaustive)},
     {"--emit-ref", OPT_FLAG, 0, 0, NULL, offsetof(Args, emit_ref)},
     {"--trace", OPT_FLAG, 0, 0, NULL, offsetof(Args, trace)},
 };
+/* The lowering choice's options, accepted by every command that compiles. */
+#define CHOICE_OPTS "--max-depth --objective --variant"
 #define N_OPTIONS ((int)(sizeof OPTIONS / sizeof OPTIONS[0]))
 _Static_assert(sizeof OPTIONS / sizeof OPTIONS[0] <= sizeof((Args *)0)->given, "Args.given too small");
 
@@ -277,8 +287,19 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
         fprintf(stderr, "tc0c %s: %s: -n %lld exceeds the model's max_len %d\n", cmd, a->pos[0], a->n, (*m)->max_len);
         return EXIT_INVALID;
     }
-    CompileOpts o = {.n = (int)a->n, .max_gates = a->max_gates, .max_mem = a->max_mem, .quiet = a->quiet};
+    CompileOpts o = {.n = (int)a->n,
+                     .max_gates = a->max_gates,
+                     .max_mem = a->max_mem,
+                     .quiet = a->quiet,
+                     .max_depth = (int)a->max_depth,
+                     .objective = a->objective && !strcmp(a->objective, "size") ? OBJ_SIZE : OBJ_DEPTH,
+                     .variant = a->variant};
+    if (a->objective && !strcmp(a->objective, "size") && a->max_depth) {
+        fprintf(stderr, "tc0c %s: --max-depth and --objective size exclude each other\n", cmd);
+        return EXIT_USAGE;
+    }
     if (!compile_model(*m, &o, cm)) {
+        if (cm->below_min_depth) return EXIT_INVALID;
         fprintf(stderr, "tc0c %s: %s: refused by the size guard (exit %d)\n", cmd, a->pos[0], EXIT_TOO_BIG);
         return EXIT_TOO_BIG;
     }
@@ -362,10 +383,29 @@ static int write_ref(const Args *a, const Model *m) {
     return rc;
 }
 
+/* The lowering choice (docs/lowering.md "Depth budget and the choice"). */
+static const char *objective_name(Objective o) { return o == OBJ_SIZE ? "size" : "depth"; }
+
+static void add_choice_json(cJSON *j, const Compiled *cm) {
+    cJSON_AddStringToObject(j, "variant", cm->variant);
+    cJSON_AddStringToObject(j, "objective", objective_name(cm->objective));
+    cJSON_AddNumberToObject(j, "max_depth", cm->max_depth);
+    cJSON_AddNumberToObject(j, "min_depth", cm->min_depth);
+}
+
+static void print_choice(const Compiled *cm, FILE *f) {
+    if (cm->objective == OBJ_SIZE)
+        fprintf(f, "lowering: variant %s, objective size (smallest depth built %d)\n", cm->variant, cm->min_depth);
+    else
+        fprintf(f, "lowering: variant %s, depth budget %d (smallest reachable %d)\n", cm->variant, cm->max_depth,
+                cm->min_depth);
+}
+
 static int cmd_compile(int argc, char **argv) {
     Args a;
-    if (!parse_args("compile", argc, argv, "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref",
-                    1, "MODEL", &a))
+    if (!parse_args("compile", argc, argv,
+                    "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref " CHOICE_OPTS, 1, "MODEL",
+                    &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c compile: needs -o DIR\n");
@@ -389,6 +429,7 @@ static int cmd_compile(int argc, char **argv) {
             cJSON_AddStringToObject(j, "gate_style", a.gates ? a.gates : "thr");
             cJSON_AddNumberToObject(j, "pipeline", (double)a.pipeline);
             cJSON_AddNumberToObject(j, "latency", latency);
+            add_choice_json(j, &cm);
             char *text = cJSON_Print(j);
             size_t tl = strlen(text);
             text = xrealloc(text, tl + 2);
@@ -399,6 +440,7 @@ static int cmd_compile(int argc, char **argv) {
             cJSON_Delete(j);
             free(path);
             stats_print(m, &cm, stdout);
+            print_choice(&cm, stdout);
         }
     }
     compiled_free(&cm);
@@ -419,8 +461,8 @@ static void outputs_bits(const Model *m, const Compiled *cm, const int *out, int
 
 static int cmd_vectors(int argc, char **argv) {
     Args a;
-    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet", 1,
-                    "MODEL", &a))
+    if (!parse_args("vectors", argc, argv,
+                    "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet " CHOICE_OPTS, 1, "MODEL", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c vectors: needs -o FILE\n");
@@ -486,12 +528,16 @@ static int cmd_vectors(int argc, char **argv) {
 
 static int cmd_stats(int argc, char **argv) {
     Args a;
-    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump", 1, "MODEL", &a)) return EXIT_USAGE;
+    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump " CHOICE_OPTS, 1, "MODEL", &a))
+        return EXIT_USAGE;
     a.quiet = true;
     Model *m = NULL;
     Compiled cm = {0};
     int rc = load_and_compile("stats", &a, &m, &cm);
-    if (rc == EXIT_OK) stats_print(m, &cm, stdout);
+    if (rc == EXIT_OK) {
+        stats_print(m, &cm, stdout);
+        print_choice(&cm, stdout);
+    }
     compiled_free(&cm);
     model_free(m);
     return rc;
@@ -499,8 +545,8 @@ static int cmd_stats(int argc, char **argv) {
 
 static int cmd_verify(int argc, char **argv) {
     Args a;
-    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet", 1, "MODEL",
-                    &a))
+    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet " CHOICE_OPTS,
+                    1, "MODEL", &a))
         return EXIT_USAGE;
     if (a.exhaustive && given(&a, "--random")) {
         fprintf(stderr, "tc0c verify: --exhaustive and --random exclude each other\n");

@@ -498,6 +498,10 @@ typedef struct {
  * bits (one level more, fewer gates). */
 typedef struct {
     int64_t product_direct_max;
+    /* hard attention: bit k set = the k-th hard head of the model (layers,
+     * then heads, in order; k < 64) uses select_tournament instead of
+     * val_max + val_argmax */
+    uint64_t tournament;
 } LowerOpts;
 
 extern LowerOpts lower_opts;
@@ -533,6 +537,10 @@ Val val_mul(Circuit *c, Val *x, Val *y);
  * whenever z = 0); q in [qlo, qhi] must hold.  qhi - qlo gates, depth + 1
  * over n and z. */
 Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi);
+/* P[i] = x[0] + ... + x[i] for i < n, as forms over shared block sums
+ * (sum nodes nested at most bitlen(n) deep, O(n log n) wires); P is
+ * initialized here, the caller frees each P[i]. */
+void form_prefix_sums(Circuit *c, const Form *x, int n, Form *P);
 /* max over xs[0..n-1]: thermometer of (hi - lo) OR gates, depth + 1 over the
  * inputs' thermometers. */
 Val val_max(Circuit *c, Val *xs, int n);
@@ -540,6 +548,12 @@ Val val_max(Circuit *c, Val *xs, int n);
  * (from val_max); n gates [x_j >= m] then n gates for leftmost, depth + 2.
  * ties[j] (optional) receives [x_j >= m] (all maxima). */
 void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties);
+/* select.c: flags[j] = [xs[j] is the leftmost maximum] by a tournament of
+ * pairwise comparisons (docs/lowering.md "Tournament argmax"): n - 1
+ * comparisons and up to hi - lo OR gates per match below the final;
+ * flags ceil(log2 n) + 1 levels above the thermometers (val_max +
+ * val_argmax: 3).  Builds the thermometers when missing. */
+void select_tournament(Circuit *c, Val *xs, int n, GateId *flags);
 /* flag * x for a 0/1 gate: AND gates with x's thermometer (or bits when
  * cheaper), depth + 1 over the later of the two. */
 Val val_gate_mul(Circuit *c, GateId flag, Val *x);
@@ -565,11 +579,19 @@ int64_t ln_estimate(const LayerNorm *ln, int p, int d, int64_t *lo, int64_t *hi)
  * are outside the circuit's domain.
  * ---------------------------------------------------------------------- */
 
+/* What the choice among lowering variants minimizes (docs/lowering.md
+ * "Depth budget and the choice"): wires within the depth budget, or wires
+ * whatever the depth. */
+typedef enum { OBJ_DEPTH, OBJ_SIZE } Objective;
+
 typedef struct {
     int n;             /* input length in tokens */
     int64_t max_gates; /* refuse above this (estimate and build) */
     int64_t max_mem;   /* bytes: refuse an estimate above this, stop a build past it (0: none) */
     bool quiet;        /* no progress on stderr */
+    int max_depth;     /* threshold levels of the whole circuit; 0: the minimum reachable */
+    Objective objective;
+    const char *variant; /* "threshold" or "tournament": build only that; NULL: choose */
 } CompileOpts;
 
 /* The pre-build estimate (estimate.c): an upper bound in practice. */
@@ -581,6 +603,11 @@ typedef struct {
 typedef struct {
     Circuit *c;
     int n;
+    char variant[80]; /* the lowering variant built: "threshold", or each switch's name=mask */
+    int min_depth;    /* the smallest depth among the variants built */
+    int max_depth;    /* the budget applied (the minimum when none was given) */
+    Objective objective;
+    bool below_min_depth; /* compile_model failed: max_depth < min_depth */
     int bits_per_token;
     int label_bits;   /* OUT_LABEL: bits per position */
     int64_t estimate; /* the pre-build gate estimate */
@@ -593,7 +620,8 @@ int model_token_bits(const Model *m);
 int64_t compile_estimate(const Model *m, int n, const char **driver);
 /* Gates, wires and bytes (docs/lowering.md, "The size guard"). */
 void compile_estimate_full(const Model *m, int n, Estimate *e);
-/* Returns false (after printing why) when the estimate exceeds max_gates. */
+/* Returns false (after printing why) when the estimate exceeds max_gates,
+ * or when o->max_depth is below every variant's depth (below_min_depth). */
 bool compile_model(const Model *m, const CompileOpts *o, Compiled *out);
 void compiled_free(Compiled *cm);
 /* Packs token strings into bit-sliced input words (64 strings); tokens[l]

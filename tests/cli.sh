@@ -73,6 +73,40 @@ expect 2 "tc0c verify: $M: -n 99 exceeds the model's max_len 64" "$T" verify $M 
 expect 4 "tc0c stats: $M: refused by the size guard" "$T" stats $M -n 8 --max-gates 10
 expect 2 "tests/bad/97-nul-in-symbol.json: vocab[0]: a string may not contain NUL" "$T" run tests/bad/97-nul-in-symbol.json "ab"
 
+# The depth budget and the lowering choice (docs/lowering.md "Depth budget
+# and the choice"): bad values, a budget below the minimum (exit 2 naming
+# it), the budget and objective in the stats, and a verify of every budget
+# from the minimum to unbounded at small n.
+A=models/anbn.json
+expect 1 "--max-depth needs a whole number from 1" "$T" stats $A -n 4 --max-depth 0
+expect 1 "--max-depth needs a whole number" "$T" stats $A -n 4 --max-depth x
+expect 1 "--objective takes depth|size, got 'wires'" "$T" stats $A -n 4 --objective wires
+expect 1 "--variant takes threshold|tournament" "$T" verify $A -n 4 --variant fast
+expect 1 "exclude each other" "$T" stats $A -n 4 --max-depth 9 --objective size
+expect 2 "--max-depth 7 is below the smallest threshold depth reachable, 8" "$T" stats $A -n 16 --max-depth 7
+expect 2 "below the smallest threshold depth reachable, 11 with --variant tournament" "$T" verify $A -n 8 --max-depth 8 --variant tournament
+expect 0 "variant threshold, depth budget 8 (smallest reachable 8)" "$T" stats $A -n 16
+expect 0 "variant tournament=1, depth budget 12 (smallest reachable 8)" "$T" stats $A -n 32 --max-depth 12
+expect 0 "variant tournament=1, objective size" "$T" stats $A -n 16 --objective size
+"$T" compile $A -n 8 --max-depth 10 --quiet -o "$tmp/b" >/dev/null 2>&1 &&
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(not (s["max_depth"] == 10 and s["min_depth"] == 8 and s["objective"] == "depth" and s["depth"] <= 10 and s["variant"].startswith("tournament")))' "$tmp/b/anbn_n8.stats.json" &&
+  ok || bad "compile --max-depth 10: stats.json lacks the budget, objective or variant"
+# every budget verifies, and a larger budget never gives more wires
+for mn in anbn:6 dyck1:6 parity:5; do
+  m=models/${mn%%:*}.json n=${mn##*:} prev=""
+  for d in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 20; do
+    out=$("$T" stats "$m" -n "$n" --max-depth $d 2>&1); rc=$?
+    if [ $rc -eq 2 ]; then continue; fi
+    w=$(echo "$out" | sed -n 's/^  wires \([0-9]*\).*/\1/p')
+    dep=$(echo "$out" | sed -n 's/.*gates, depth \([0-9]*\).*/\1/p')
+    if [ $rc -ne 0 ] || [ -z "$w" ] || [ "$dep" -gt $d ]; then bad "$m -n $n --max-depth $d: rc $rc depth $dep"; continue; fi
+    if [ -n "$prev" ] && [ "$w" -gt "$prev" ]; then bad "$m -n $n: $w wires at budget $d, $prev below it"; else ok; fi
+    prev=$w
+    "$T" verify "$m" -n "$n" --max-depth $d --quiet >/dev/null 2>&1 && ok || bad "verify $m -n $n --max-depth $d"
+  done
+  [ -n "$prev" ] && ok || bad "$m: no budget compiled"
+done
+
 # verify --random K checks K strings at every n; all of them only when
 # there are at most K (or with --exhaustive, or without --random at small n).
 expect 0 "on 10 random strings" "$T" verify $M -n 8 --random 10 --quiet

@@ -28,10 +28,20 @@ for m in models/*.json; do
   done
 done
 
+# the tournament argmax forced on for every hard head (docs/lowering.md
+# "Tournament argmax"): every model exhaustively at n <= 8, randomly at 16
+for m in models/*.json; do
+  name=$(basename "$m" .json)
+  for n in 1 2 3 4 5 6 7 8; do
+    if r=$("$T" verify "$m" -n "$n" --quiet --variant tournament 2>&1) && [[ $r == *"(all) strings"* ]]; then ok; else bad "$name n=$n tournament: $r"; fi
+  done
+  if r=$("$T" verify "$m" -n 16 --quiet --random 2000 --seed 5 --variant tournament 2>&1); then ok; else bad "$name n=16 tournament: $r"; fi
+done
+
 # compile writes the stats JSON with the documented keys
 if "$T" compile models/dyck1.json -n 8 -o "$out" --quiet >/dev/null; then
   f="$out/dyck1_n8.stats.json"
-  for key in gates depth inputs outputs edges max_fanin by_op by_layer; do
+  for key in gates depth inputs outputs edges max_fanin by_op by_layer variant objective max_depth min_depth; do
     if grep -q "\"$key\"" "$f"; then ok; else bad "stats lacks $key"; fi
   done
   # deterministic: same input, same bytes

@@ -347,6 +347,229 @@ static const Prim new_prims[] = {
     {"residual", 2, 0, b_resid, r_resid},
 };
 
+/* ---- prefix sums and argmax over many operands (compiler/lower.c,
+ * docs/lowering.md "Prefix sums"): exhaustive over n operands of p bits ---- */
+
+/* Evaluates circuit c (n*p inputs, operand j on inputs j*p..j*p+p-1, two's
+ * complement) on every input; check(vals, outs, arg) says whether the 0/1
+ * outputs are right.  Returns the number of wrong inputs. */
+static long eval_all(const Circuit *c, int n, int p,
+                     bool (*check)(const int64_t *x, const uint64_t *o, int l, void *arg), void *arg) {
+    Evaluator *e = eval_new(c);
+    long total = 1L << (n * p), bad = 0;
+    uint64_t *in = xcalloc((size_t)(n * p), sizeof *in), *out = xcalloc((size_t)c->n_outputs + 1, sizeof *out);
+    int64_t(*vals)[16] = xcalloc(64, sizeof *vals);
+    for (long base = 0; base < total; base += 64) {
+        memset(in, 0, sizeof *in * (size_t)(n * p));
+        for (int l = 0; l < 64; l++) {
+            long idx = base + l < total ? base + l : base;
+            for (int i = 0; i < n; i++) {
+                uint64_t u = ((uint64_t)idx >> (i * p)) & ((1u << p) - 1);
+                vals[l][i] = (int64_t)u - ((u >> (p - 1)) ? ((int64_t)1 << p) : 0);
+                for (int b = 0; b < p; b++) in[i * p + b] |= ((u >> b) & 1) << l;
+            }
+        }
+        eval_run(e, in, out);
+        for (int l = 0; l < 64 && base + l < total; l++)
+            if (!check(vals[l], out, l, arg)) bad++;
+    }
+    free(in);
+    free(out);
+    free(vals);
+    eval_free(e);
+    return bad;
+}
+
+static Val *operands(int n, int p) {
+    Val *x = xcalloc((size_t)n, sizeof *x);
+    for (int i = 0; i < n; i++) {
+        GateId bits[16];
+        for (int b = 0; b < p; b++) bits[b] = ir_input(i * p + b);
+        x[i] = val_from_twos(bits, p);
+    }
+    return x;
+}
+
+typedef struct {
+    int n, nbits;
+    int64_t lo;
+    int64_t w[16]; /* prefix test: operand weights */
+} PrefixArg;
+
+/* outputs: P_i - lo in nbits bits per i */
+static bool prefix_ok(const int64_t *x, const uint64_t *o, int l, void *arg) {
+    const PrefixArg *a = arg;
+    int64_t s = 0;
+    for (int i = 0; i < a->n; i++) {
+        s += a->w[i] * x[i] + i;
+        int64_t got = 0;
+        for (int b = 0; b < a->nbits; b++) got |= (int64_t)((o[i * a->nbits + b] >> l) & 1) << b;
+        if (got != s - a->lo) return false;
+    }
+    return true;
+}
+
+/* P_i = sum_(j<=i) (w_j x_j + j) from form_prefix_sums, read back through
+ * thermometer bits; the nesting stays within bitlen(n) sum-node levels. */
+static void test_prefix_sums(void) {
+    static const int cfg[][2] = {{1, 16}, {2, 8}, {3, 5}, {4, 4}, {2, 7}};
+    for (size_t t = 0; t < sizeof cfg / sizeof cfg[0]; t++) {
+        int p = cfg[t][0], n = cfg[t][1];
+        Circuit *c = ir_new(n * p);
+        Val *x = operands(n, p);
+        PrefixArg a = {.n = n};
+        Form *f = xcalloc((size_t)n, sizeof *f), *P = xcalloc((size_t)n, sizeof *P);
+        int64_t lo = 0, hi = 0, plo[16] = {0}, phi[16] = {0};
+        for (int j = 0; j < n; j++) {
+            a.w[j] = (j % 3) - 1 ? (j % 3) : -2; /* 1, -2, 2, 1, ... */
+            form_init(&f[j], j);
+            form_add(&f[j], &x[j].form, a.w[j]);
+            lo += min64(a.w[j] * x[j].lo, a.w[j] * x[j].hi) + j;
+            hi += max64(a.w[j] * x[j].lo, a.w[j] * x[j].hi) + j;
+            plo[j] = lo;
+            phi[j] = hi;
+        }
+        form_prefix_sums(c, f, n, P);
+        int64_t span = 0;
+        for (int j = 0; j < n; j++) lo = min64(lo, plo[j]);
+        for (int j = 0; j < n; j++) span = max64(span, phi[j] - lo);
+        a.lo = lo;
+        while (((int64_t)1 << a.nbits) <= span) a.nbits++;
+        for (int i = 0; i < n; i++) {
+            int terms = P[i].n, want = 0;
+            for (int k = i + 1; k; k >>= 1) want += k & 1;
+            want += (i % 2 == 0) * (p - 1); /* a single operand block is its own p-term form */
+            CHECK(terms <= want, "prefix n=%d: P_%d has %d terms, at most %d", n, i, terms, want);
+            Val v = val_form_in(c, &P[i], plo[i], phi[i]);
+            Val u = val_lin(&v, 1, NULL, 0, -lo); /* offset to the common lo */
+            u.lo = 0;
+            u.hi = span;
+            val_bits(c, &u);
+            for (int b = 0; b < a.nbits; b++) ir_add_output(c, b < u.nbits ? u.bits[b] : GATE_CONST0);
+            val_free(&u);
+            val_free(&v);
+        }
+        int32_t maxlvl = 0;
+        for (GateId g = 0; g < c->n_gates; g++)
+            if (c->gates[g].level > maxlvl) maxlvl = c->gates[g].level;
+        CHECK(maxlvl <= 2, "prefix n=%d: depth %d, sums cost no level (thermometer + bits = 2)", n, maxlvl);
+        CHECK(ir_check(c) == NULL, "prefix n=%d: checker", n);
+        long bad = eval_all(c, n, p, prefix_ok, &a);
+        CHECK(bad == 0, "prefix p=%d n=%d: %ld inputs wrong", p, n, bad);
+        printf("  %-12s p=%d n=%d: %d wires, all %ld inputs\n", "prefix", p, n, (int)c->n_terms, 1L << (n * p));
+        for (int j = 0; j < n; j++) {
+            form_free(&f[j]);
+            form_free(&P[j]);
+            val_free(&x[j]);
+        }
+        free(f);
+        free(P);
+        free(x);
+        ir_free(c);
+    }
+}
+
+typedef struct {
+    int n;
+} ArgmaxArg;
+
+/* outputs: n flags then n ties */
+static bool argmax_ok(const int64_t *x, const uint64_t *o, int l, void *arg) {
+    const ArgmaxArg *a = arg;
+    int best = 0;
+    for (int j = 1; j < a->n; j++)
+        if (x[j] > x[best]) best = j;
+    for (int j = 0; j < a->n; j++) {
+        if ((int)((o[j] >> l) & 1) != (j == best)) return false;
+        if ((int)((o[a->n + j] >> l) & 1) != (x[j] == x[best])) return false;
+    }
+    return true;
+}
+
+/* val_max + val_argmax over n operands: one-hot leftmost flags, all ties,
+ * 2n gates past the max, flags two levels above it. */
+static void test_argmax_many(void) {
+    static const int cfg[][2] = {{1, 16}, {2, 8}, {3, 5}, {4, 4}, {2, 7}, {1, 13}};
+    for (size_t t = 0; t < sizeof cfg / sizeof cfg[0]; t++) {
+        int p = cfg[t][0], n = cfg[t][1];
+        Circuit *c = ir_new(n * p);
+        Val *x = operands(n, p);
+        Val m = val_max(c, x, n);
+        GateId flag[16], tie[16];
+        int32_t before = c->n_gates - c->n_sums;
+        val_argmax(c, x, n, &m, flag, tie);
+        int32_t made = c->n_gates - c->n_sums - before;
+        CHECK(made <= 2 * n, "argmax n=%d: %d gates, at most 2n", n, made);
+        int32_t ml = 0, fl = 0;
+        for (int k = 0; k < m.hi - m.lo; k++) ml = ml > c->gates[m.thermo[k]].level ? ml : c->gates[m.thermo[k]].level;
+        for (int j = 0; j < n; j++) fl = fl > c->gates[flag[j]].level ? fl : c->gates[flag[j]].level;
+        CHECK(fl == ml + 2, "argmax n=%d: flags at level %d, max at %d", n, fl, ml);
+        for (int j = 0; j < n; j++) ir_add_output(c, flag[j]);
+        for (int j = 0; j < n; j++) ir_add_output(c, tie[j]);
+        CHECK(ir_check(c) == NULL, "argmax n=%d: checker", n);
+        ArgmaxArg a = {.n = n};
+        long bad = eval_all(c, n, p, argmax_ok, &a);
+        CHECK(bad == 0, "argmax p=%d n=%d: %ld inputs wrong", p, n, bad);
+        printf("  %-12s p=%d n=%d: %d gates, %d wires, all %ld inputs\n", "argmax_many", p, n,
+               c->n_gates - c->n_sums - 2 - n * p, (int)c->n_terms, 1L << (n * p));
+        val_free(&m);
+        for (int j = 0; j < n; j++) val_free(&x[j]);
+        free(x);
+        ir_free(c);
+    }
+}
+
+/* select_tournament (compiler/select.c) over n operands: the same flags as
+ * val_argmax, exhaustively; depth ceil(log2 n) + 1 over the thermometers;
+ * n - 1 comparisons plus at most hi - lo ORs per match plus n flags. */
+static bool tournament_ok(const int64_t *x, const uint64_t *o, int l, void *arg) {
+    const ArgmaxArg *a = arg;
+    int best = 0;
+    for (int j = 1; j < a->n; j++)
+        if (x[j] > x[best]) best = j;
+    for (int j = 0; j < a->n; j++)
+        if ((int)((o[j] >> l) & 1) != (j == best)) return false;
+    return true;
+}
+
+static void test_tournament(void) {
+    static const int cfg[][2] = {{1, 16}, {2, 8}, {3, 5}, {4, 4}, {2, 7}, {1, 13}, {5, 3}, {6, 2}, {3, 1}, {2, 6}};
+    for (size_t t = 0; t < sizeof cfg / sizeof cfg[0]; t++) {
+        int p = cfg[t][0], n = cfg[t][1];
+        Circuit *c = ir_new(n * p);
+        Val *x = operands(n, p);
+        for (int j = 0; j < n; j++) val_thermo(c, &x[j]);
+        int32_t tl = 0;
+        for (int j = 0; j < n; j++)
+            for (int64_t k = 0; k < x[j].hi - x[j].lo; k++)
+                tl = tl > c->gates[x[j].thermo[k]].level ? tl : c->gates[x[j].thermo[k]].level;
+        GateId flag[16];
+        int32_t before = c->n_gates - c->n_sums;
+        select_tournament(c, x, n, flag);
+        int32_t made = c->n_gates - c->n_sums - before;
+        int rounds = 0;
+        while ((1 << rounds) < n) rounds++;
+        int64_t bound = (n - 1) * (1 + (((int64_t)1 << p) - 1)) + n; /* compare + ORs per match, flags */
+        CHECK(made <= bound, "tournament n=%d: %d gates, bound %lld", n, made, (long long)bound);
+        int32_t fl = 0;
+        for (int j = 0; j < n; j++) fl = fl > c->gates[flag[j]].level ? fl : c->gates[flag[j]].level;
+        /* one level per round, one for the flags' AND (none on a one-match
+         * path: the flag is the comparison); inverters cost no level */
+        CHECK(fl <= tl + rounds + 1 && fl >= rounds,
+              "tournament n=%d: flags at level %d, thermometers at %d, %d rounds", n, fl, tl, rounds);
+        for (int j = 0; j < n; j++) ir_add_output(c, flag[j]);
+        CHECK(ir_check(c) == NULL, "tournament n=%d: checker", n);
+        ArgmaxArg a = {.n = n};
+        long bad = eval_all(c, n, p, tournament_ok, &a);
+        CHECK(bad == 0, "tournament p=%d n=%d: %ld inputs wrong", p, n, bad);
+        printf("  %-12s p=%d n=%d: %d gates, %d wires, depth %d, all %ld inputs\n", "tournament", p, n, made,
+               (int)c->n_terms, fl, 1L << (n * p));
+        for (int j = 0; j < n; j++) val_free(&x[j]);
+        free(x);
+        ir_free(c);
+    }
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
         const Prim *P = &prims[i];
@@ -370,5 +593,8 @@ int main(void) {
     lower_opts.product_direct_max = 0;
     for (int p = 2; p <= 6; p++) run_prim(&prims[5], p, 1, 0);
     lower_opts.product_direct_max = saved;
+    test_prefix_sums();
+    test_argmax_many();
+    test_tournament();
     return check_done("test_lower");
 }
