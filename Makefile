@@ -159,7 +159,9 @@ sim: build/tc0c
 # Hardware measurements (docs/reports.md).  `make report MODEL=... N=...`:
 # compiler stats and Yosys figures (threshold netlist and, with --emit-ref,
 # the arithmetic reference RTL) in build/report/<name>_n<N>.{json,md};
-# `make scaling`: docs/scaling.md table and docs/scaling.png; `make equiv
+# `make scaling`: docs/scaling.md table and docs/scaling.png; `make
+# tradeoff`: docs/tradeoff.md and docs/tradeoff.png, depth against size for
+# each depth budget (synth/tradeoff.py, TRADEOFF_FLAGS=); `make equiv
 # MODEL=... N=...`: formal equivalence proofs (Yosys SAT; EQUIV_FLAGS=
 # --method both adds ABC).  Every Yosys run has a timeout; figures skipped
 # for size or timed out are said in the output.
@@ -169,11 +171,13 @@ sim: build/tc0c
 # private one of scripts/cluster.sh start).
 RUNNER ?= local
 JOBS   ?=
-.PHONY: report scaling equiv
+.PHONY: report scaling tradeoff equiv
 report: build/tc0c
 	$(PYTHON) synth/report.py $(MODEL) $(N) $(REPORT_FLAGS)
 scaling: build/tc0c
 	$(PYTHON) synth/scaling.py --runner $(RUNNER) $(if $(JOBS),-j $(JOBS)) $(SCALING_FLAGS)
+tradeoff: build/tc0c
+	$(PYTHON) synth/tradeoff.py $(TRADEOFF_FLAGS)
 equiv: build/tc0c
 	$(PYTHON) synth/equiv.py $(MODEL) $(N) $(EQUIV_FLAGS)
 
