@@ -208,6 +208,10 @@ static bool parse_args(const char *cmd, int argc, char **argv, const char *allow
             options_done = true;
             continue;
         }
+        if (!strcmp(o, "--help") || !strcmp(o, "-h")) { /* tc0c compile --help */
+            usage(stdout);
+            exit(EXIT_OK);
+        }
         int k = 0;
         while (k < N_OPTIONS && strcmp(OPTIONS[k].name, o) != 0) k++;
         if (k == N_OPTIONS || !in_list(allowed, o)) {

@@ -25,6 +25,9 @@ expect 0 "0 0 1 1 1" "$T" run models/prefix_majority.json "01111"
 expect 0 "parameters:" "$T" check models/parity.json
 expect 0 "layer 0 head 0" "$T" run models/dyck1.json "()" --trace
 expect 0 "usage:" "$T" help
+expect 0 "--max-depth D" "$T" compile --help
+expect 0 "usage:" "$T" stats models/dyck1.json -h
+expect 2 "not in the vocabulary" "$T" run models/dyck1.json -- --help
 expect 1 "unknown command" "$T" frobnicate
 expect 1 "usage:" "$T"
 expect 1 "needs MODEL and STRING" "$T" run models/dyck1.json
