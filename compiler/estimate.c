@@ -155,7 +155,7 @@ static Range r_lin(const Range *x, int64_t a, const Range *y, int64_t b) {
         r.step = gcd64(r.step, smul(b, y->step));
         if (xs) { /* only y varies */
             r.card = y->card, r.src = y->src, r.scard = y->scard, r.few = y->few, r.terms = y->terms, r.one = y->one;
-            r.lin = y->lin, r.la = smul(b, y->la), r.lb = sadd(smul(b, y->lb), xs ? smul(a, x->lo) : 0);
+            r.lin = y->lin, r.la = smul(b, y->la), r.lb = sadd(smul(b, y->lb), smul(a, x->lo));
         } else {
             bool same = x->src && x->src == y->src;
             r.card = same ? min64(x->scard, smul(x->card, y->card)) : smul(x->card, y->card);
@@ -186,13 +186,12 @@ static Range r_lin(const Range *x, int64_t a, const Range *y, int64_t b) {
 
 /* ---- costs ---- */
 
-
 typedef struct {
     int64_t gates, wires, work;
 } Cost;
 
 /* The build's steps, gate or not: thresholds tried (most fold to a
- * constant or an existing gate) and table entries scanned (an eighth of a
+ * constant or an existing gate) and table entries scanned (a quarter of a
  * step each).  The build runs them at every position, live or not. */
 static int64_t work; /* all steps; Cost.work: one part's */
 
@@ -671,16 +670,13 @@ static void head_select(const Head *hd, int cnt, const bool *dims, HeadWork *w, 
     Range m = max_cost(w->S, cnt, &w->sel);
     bool *tc = xcalloc((size_t)cnt, sizeof *tc); /* tie constant */
     Range ties = r_const(0);
-    int64_t nonconst = 0, first1 = cnt;
+    int64_t first1 = cnt;
     for (int j = 0; j < cnt; j++) {
         Range *s = &w->S[j];
         bool c0 = s->hi < m.lo, c1 = s->lo >= m.hi;
         tc[j] = c0 || c1;
         if (c1 && first1 == cnt) first1 = j;
-        if (!tc[j]) {
-            nonconst++;
-            cost_add(&w->sel, 1, 2);
-        }
+        if (!tc[j]) cost_add(&w->sel, 1, 2);
         Range t = r_const(c1 ? 1 : 0);
         if (!tc[j]) t = (Range){.lo = 0, .hi = 1, .card = 2, .step = 1, .src = 0, .scard = 0, .few = 2, .terms = 1, .one = true};
         Range u = r_lin(&ties, 1, &t, 1);
