@@ -22,8 +22,10 @@
  *
  * It may over- or underestimate by a small factor; tests/baselines.sh
  * keeps it within 10x of the built wires on every model of models/.
- * No loop here runs over 2^p entries per position pair: tables are
- * summarized once per head or layer.
+ * It also counts the build's steps that build no gate (thresholds folded
+ * away, table scans), which the guard bounds too (compile.c).  No loop
+ * here runs over 2^p entries per position pair: tables are summarized
+ * once per head or layer.
  */
 #include "tc0c.h"
 
@@ -665,17 +667,17 @@ static Range max_cost(Range *S, int cnt, Cost *c) {
  * per query (the lowering shares them; until it does it builds O(cnt^2),
  * a factor (cnt / 2) / log2(cnt) that stays within the 10x bound at the
  * sizes tests/baselines.sh checks). */
-static void head_select(const Head *hd, int cnt, const bool *dims, HeadWork *w, Range *out) {
-    int dh = hd->d_head;
-    Range m = max_cost(w->S, cnt, &w->sel);
-    bool *tc = xcalloc((size_t)cnt, sizeof *tc); /* tie constant */
+/* The ties [s_j >= max] (tc[j]: constant) and, for hard heads, the
+ * leftmost-maximum flags; returns Z = the number of ties and writes the
+ * first tie that is always 1 into *first1 (cnt: none). */
+static Range select_ties(const Head *hd, int cnt, HeadWork *w, const Range *m, bool *tc, int64_t *first1) {
     Range ties = r_const(0);
-    int64_t first1 = cnt;
+    *first1 = cnt;
     for (int j = 0; j < cnt; j++) {
         Range *s = &w->S[j];
-        bool c0 = s->hi < m.lo, c1 = s->lo >= m.hi;
+        bool c0 = s->hi < m->lo, c1 = s->lo >= m->hi;
         tc[j] = c0 || c1;
-        if (c1 && first1 == cnt) first1 = j;
+        if (c1 && *first1 == cnt) *first1 = j;
         if (!tc[j]) cost_add(&w->sel, 1, 2);
         Range t = r_const(c1 ? 1 : 0);
         if (!tc[j]) t = (Range){.lo = 0, .hi = 1, .card = 2, .step = 1, .src = 0, .scard = 0, .few = 2, .terms = 1, .one = true};
@@ -684,11 +686,20 @@ static void head_select(const Head *hd, int cnt, const bool *dims, HeadWork *w, 
     }
     if (hd->kind == ATTN_HARD) { /* flags up to the first tie that is always 1 */
         int64_t nf = 0;
-        for (int j = 0; j <= first1 && j < cnt; j++) nf += !tc[j];
+        for (int j = 0; j <= *first1 && j < cnt; j++) nf += !tc[j];
         int lg = bitlen(cnt);
         cost_add(&w->sel, nf, smul(nf, lg + 2));
         if (nf > 1) cost_add(&w->sel, 0, smul(cnt, lg)); /* the shared block sums */
     }
+    return ties;
+}
+
+static void head_select(const Head *hd, int cnt, const bool *dims, HeadWork *w, Range *out) {
+    int dh = hd->d_head;
+    Range m = max_cost(w->S, cnt, &w->sel);
+    bool *tc = xcalloc((size_t)cnt, sizeof *tc); /* tie constant */
+    int64_t first1;
+    Range ties = select_ties(hd, cnt, w, &m, tc, &first1);
     for (int k = 0; k < dh; k++) {
         Range num = r_const(0);
         int64_t terms = 0;
@@ -733,8 +744,10 @@ static void head_select(const Head *hd, int cnt, const bool *dims, HeadWork *w, 
 /* Softmax (4.5): the bits of exp[s] (one gate per bit over the bit's
  * changes on the score's thermometer), Z, bit x value products, the
  * division. */
-static void head_softmax(const Est *E, const Head *hd, int cnt, const bool *dims, HeadWork *w, Range *out) {
-    int p = E->m->p, dh = hd->d_head;
+/* The scores as exp's table reads them (centered when subtract_max), Z's
+ * terms and the bit gates of w_j = exp[s_j]: active[j] of them vary. */
+static void softmax_bits(const Est *E, const Head *hd, int cnt, HeadWork *w, int *active) {
+    int p = E->m->p;
     if (hd->subtract_max) { /* S_j - max + pmax: a new thermometer per score */
         Range m = max_cost(w->S, cnt, &w->mix);
         for (int j = 0; j < cnt; j++) {
@@ -747,7 +760,6 @@ static void head_softmax(const Est *E, const Head *hd, int cnt, const bool *dims
         }
     }
     int64_t zterms = 0;
-    int *active = xcalloc((size_t)cnt, sizeof *active);
     for (int j = 0; j < cnt; j++) {
         Range *s = &w->S[j];
         int64_t zt = table_terms(&w->zsum, s);
@@ -764,6 +776,12 @@ static void head_softmax(const Est *E, const Head *hd, int cnt, const bool *dims
         }
     }
     cost_add(&w->mix, 0, zterms >= IR_SUM_MIN_TERMS ? zterms : 0);
+}
+
+static void head_softmax(const Est *E, const Head *hd, int cnt, const bool *dims, HeadWork *w, Range *out) {
+    int dh = hd->d_head;
+    int *active = xcalloc((size_t)cnt, sizeof *active);
+    softmax_bits(E, hd, cnt, w, active);
     for (int k = 0; k < dh; k++) {
         if (!dims[k]) continue;
         int64_t terms = 0, vlo = 0, vhi = 0;
