@@ -543,6 +543,18 @@ bool compile_model(const Model *m, const CompileOpts *o, Compiled *out) {
                 m->name, o->n, (long long)out->estimate, (long long)o->max_gates, driver);
         return false;
     }
+    /* work that builds no gate (thresholds folded away, table scans) takes
+     * time too: about 30 ns a step, so 2 x 10^8 steps is several seconds */
+    int64_t max_work = o->max_gates ? max64((int64_t)200000000, 2 * o->max_gates) : 0;
+    if (max_work && out->est.work > max_work) {
+        fprintf(stderr,
+                "tc0c: %s at n=%d: building would take about %lld steps (thresholds tried and table entries scanned, "
+                "most of them building no gate), over the limit of %lld; the largest part is %s.\n"
+                "      Lower n, p or that part's width, or raise --max-gates above %lld.\n",
+                m->name, o->n, (long long)out->est.work, (long long)max_work, out->est.work_driver,
+                (long long)(out->est.work / 2 + 1));
+        return false;
+    }
     if (o->max_mem && out->est.bytes > o->max_mem) {
         fprintf(stderr,
                 "tc0c: %s (%s) at n=%d: estimated %lld wires, %lld MiB, exceeds --max-mem %lld MiB; the largest part "

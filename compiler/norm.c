@@ -74,18 +74,50 @@ static int64_t ln_r_hi(const LayerNorm *ln, int d, const int64_t *lo, const int6
     return (int64_t)d * d * (mx - mn) / 2 + isqrt64(ln->eps) + 1;
 }
 
-int64_t ln_estimate(const LayerNorm *ln, int p, int d, int64_t *lo, int64_t *hi) {
-    int64_t gates = 0, slo = 0, shi = 0;
+/* An upper bound on D = d Q + eps (Q <= d^2 sum x^2 - d S^2 spelled out as
+ * in ln_lower's form), in doubles: the form's bound is what ir.c folds at. */
+static int64_t ln_d_hi(const LayerNorm *ln, int d, const int64_t *lo, const int64_t *hi) {
+    double sq = 0, slo = 0, shi = 0;
     for (int c = 0; c < d; c++) {
-        gates += hi[c] - lo[c]; /* thermometers of x */
+        double a = (double)lo[c], b = (double)hi[c];
+        sq += a * a > b * b ? a * a : b * b;
+        slo += a;
+        shi += b;
+    }
+    double s2 = slo > 0 ? slo * slo : shi < 0 ? shi * shi : 0;
+    double dd = (double)d, v = (double)ln->eps + dd * dd * dd * sq - dd * dd * s2;
+    return v > 4e18 ? (int64_t)4e18 : (int64_t)v;
+}
+
+int64_t ln_estimate(const LayerNorm *ln, int p, int d, LnEstimate *e) {
+    int64_t gates = e->newgates, slo = 0, shi = 0, dterms = e->sgates, *lo = e->lo, *hi = e->hi;
+    for (int c = 0; c < d; c++) {
+        dterms += e->xgates[c];
         slo += lo[c];
         shi += hi[c];
     }
-    gates += shi - slo;                                 /* thermometer of S */
-    gates += ln_r_hi(ln, d, lo, hi) - isqrt64(ln->eps); /* r */
+    /* r: [D >= k^2] while k^2 can be reached, each reading D's sum */
+    int64_t rlo = isqrt64(ln->eps), rhi = min64(ln_r_hi(ln, d, lo, hi), isqrt64(ln_d_hi(ln, d, lo, hi)));
+    rhi = max64(rhi, rlo);
+    int64_t rg = rhi - rlo;
+    if (e->card) rg = min64(rg, e->card - 1); /* folded to D's reachable values */
+    gates += rg;
+    e->wires = gates + dterms;
+    int64_t zlo = max64(rlo, 1) << ln->shift, zhi = rhi << ln->shift;
     for (int c = 0; c < d; c++) {
+        int64_t ulo = (int64_t)d * lo[c] - shi, uhi = (int64_t)d * hi[c] - slo, g = ln->gamma[c] * d;
+        int64_t nlo = min64(g * ulo, g * uhi), nhi = max64(g * ulo, g * uhi);
         ln_out_range(ln, p, d, c, &lo[c], &hi[c]);
-        gates += hi[c] - lo[c]; /* the quotient thresholds */
+        if (e->live && !e->live[c]) continue;
+        /* the quotient candidates that are not constant: [num - v z >= 0] */
+        int64_t qlo = max64(lo[c] - ln->beta[c], min64(floor_div(nlo, zlo), floor_div(nlo, zhi)));
+        int64_t qhi = min64(hi[c] - ln->beta[c], max64(floor_div(nhi, zlo), floor_div(nhi, zhi)));
+        int64_t q = qhi - qlo;
+        if (e->card && e->xgates[c] + e->sgates + rg <= 10) q = min64(q, e->card - 1);
+        if (q > 0) {
+            gates += q;
+            e->wires += 3 * q + 2;
+        }
     }
     return gates;
 }

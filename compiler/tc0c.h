@@ -565,9 +565,18 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x);
  * into [pmin, pmax] so that a p-bit table reads it: depth + 1 over the max. */
 void ln_lower(Circuit *c, const LayerNorm *ln, int p, int d, Val *x);
 void softmax_center(Circuit *c, Val *S, int cnt, int p);
-/* The estimate's share (estimate.c): gates a layer norm over values in
- * [lo[c], hi[c]] costs; writes the output ranges into lo, hi. */
-int64_t ln_estimate(const LayerNorm *ln, int p, int d, int64_t *lo, int64_t *hi);
+/* The estimate's share (estimate.c): what a layer norm over x costs. */
+typedef struct {
+    int64_t lo[MAX_D_MODEL], hi[MAX_D_MODEL]; /* in: x_c's range; out: y_c's */
+    int64_t xgates[MAX_D_MODEL];              /* gates of x_c's thermometer */
+    int64_t sgates;                           /* gates of the sum's thermometer */
+    int64_t newgates;                         /* of all those, the ones not built yet */
+    int64_t card;     /* D and the quotients fold to this many values (0: they do not) */
+    const bool *live; /* the channels read later (NULL: all) */
+    int64_t wires;    /* out */
+} LnEstimate;
+/* Returns the gates (e->wires: the wires). */
+int64_t ln_estimate(const LayerNorm *ln, int p, int d, LnEstimate *e);
 
 /* ------------------------------------------------------------------------
  * compile.c: a whole model for inputs of exactly n tokens -> a circuit
@@ -594,10 +603,13 @@ typedef struct {
     const char *variant; /* "threshold" or "tournament": build only that; NULL: choose */
 } CompileOpts;
 
-/* The pre-build estimate (estimate.c): an upper bound in practice. */
+/* The pre-build estimate (estimate.c; docs/lowering.md "The size guard"):
+ * within 10x of what is built, either way, on models/ (tests/baselines.sh). */
 typedef struct {
     int64_t gates, wires, bytes;
     const char *driver; /* the largest contributor (static text) */
+    int64_t work;            /* the build's steps: thresholds tried, table entries / 8 (most build no gate) */
+    const char *work_driver; /* the part with the most steps */
 } Estimate;
 
 typedef struct {
@@ -615,8 +627,8 @@ typedef struct {
 } Compiled;
 
 int model_token_bits(const Model *m);
-/* Upper-bound estimate of the gate count, with the largest contributor
- * named in *driver (static text). */
+/* The estimate of the gate count, with the largest contributor named in
+ * *driver (static text). */
 int64_t compile_estimate(const Model *m, int n, const char **driver);
 /* Gates, wires and bytes (docs/lowering.md, "The size guard"). */
 void compile_estimate_full(const Model *m, int n, Estimate *e);

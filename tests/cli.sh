@@ -73,7 +73,7 @@ else ok; ok; fi
 expect 5 "cannot write $tmp/file/v.txt" "$T" vectors $M -n 3 -o "$tmp/file/v.txt"
 expect 2 "models: cannot read: Is a directory" "$T" check models
 expect 2 "tc0c verify: $M: -n 99 exceeds the model's max_len 64" "$T" verify $M -n 99
-expect 4 "tc0c stats: $M: refused by the size guard" "$T" stats $M -n 8 --max-gates 10
+expect 4 "tc0c stats: $M: refused by the size guard" "$T" stats $M -n 8 --max-gates 1
 expect 2 "tests/bad/97-nul-in-symbol.json: vocab[0]: a string may not contain NUL" "$T" run tests/bad/97-nul-in-symbol.json "ab"
 
 # The depth budget and the lowering choice (docs/lowering.md "Depth budget
