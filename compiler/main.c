@@ -78,7 +78,7 @@ static int usage_error(const char *fmt, const char *arg) {
 typedef struct {
     const char *pos[2]; /* positional arguments: MODEL [STRING] */
     int n_pos;
-    const char *outdir, *gates;
+    const char *outdir, *gates, *bits;
     long long n, max_gates, max_mem, random, seed, pipeline;
     bool quiet, dump, exhaustive, emit_ref, trace;
     bool given[16]; /* per OPTIONS entry: seen on the command line */
@@ -105,6 +105,7 @@ static const OptSpec OPTIONS[] = {
     {"--seed", OPT_INT, 0, 1LL << 62, NULL, offsetof(Args, seed)},
     {"--pipeline", OPT_INT, 0, 1000, NULL, offsetof(Args, pipeline)},
     {"--gates", OPT_STR, 0, 0, "thr|maj|cells", offsetof(Args, gates)},
+    {"--bits", OPT_STR, 0, 0, "thermo|blocks|tree", offsetof(Args, bits)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
     {"--dump", OPT_FLAG, 0, 0, NULL, offsetof(Args, dump)},
     {"--exhaustive", OPT_FLAG, 0, 0, NULL, offsetof(Args, exhaustive)},
@@ -278,6 +279,10 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
         return EXIT_INVALID;
     }
     CompileOpts o = {.n = (int)a->n, .max_gates = a->max_gates, .max_mem = a->max_mem, .quiet = a->quiet};
+    if (a->bits && strcmp(a->bits, "thermo") != 0) { /* binary codes from adders (binary.c) */
+        lower_opts.bits_adder_min_range = lower_opts.requant_bits_min_range = 0;
+        lower_opts.bits_adder = strcmp(a->bits, "tree") ? BITS_ADDER_BLOCKS : BITS_ADDER_TREE;
+    }
     if (!compile_model(*m, &o, cm)) {
         fprintf(stderr, "tc0c %s: %s: refused by the size guard (exit %d)\n", cmd, a->pos[0], EXIT_TOO_BIG);
         return EXIT_TOO_BIG;
@@ -364,7 +369,7 @@ static int write_ref(const Args *a, const Model *m) {
 
 static int cmd_compile(int argc, char **argv) {
     Args a;
-    if (!parse_args("compile", argc, argv, "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref",
+    if (!parse_args("compile", argc, argv, "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref --bits",
                     1, "MODEL", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
@@ -419,7 +424,7 @@ static void outputs_bits(const Model *m, const Compiled *cm, const int *out, int
 
 static int cmd_vectors(int argc, char **argv) {
     Args a;
-    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet", 1,
+    if (!parse_args("vectors", argc, argv, "-n -o --random --seed --exhaustive --max-gates --max-mem --quiet --bits", 1,
                     "MODEL", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
@@ -486,7 +491,7 @@ static int cmd_vectors(int argc, char **argv) {
 
 static int cmd_stats(int argc, char **argv) {
     Args a;
-    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump", 1, "MODEL", &a)) return EXIT_USAGE;
+    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump --bits", 1, "MODEL", &a)) return EXIT_USAGE;
     a.quiet = true;
     Model *m = NULL;
     Compiled cm = {0};
@@ -499,7 +504,7 @@ static int cmd_stats(int argc, char **argv) {
 
 static int cmd_verify(int argc, char **argv) {
     Args a;
-    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet", 1, "MODEL",
+    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet --bits", 1, "MODEL",
                     &a))
         return EXIT_USAGE;
     if (a.exhaustive && given(&a, "--random")) {
