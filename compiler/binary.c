@@ -71,16 +71,36 @@ static int bitlen(uint64_t v) {
 typedef struct {
     Term *t;
     int64_t n, cap, visited, max_visits;
+    uint64_t k; /* constant */
 } Flat;
 
-/* Adds w * node (w a residue mod 2^nb); false past max_visits. */
-static bool flat_add(const Circuit *c, Flat *f, GateId g, int64_t w, int nb) {
+static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits);
+
+/* Adds w * node (w a residue mod 2^nb); false past max_visits.  A sum
+ * node below the top (depth >= 1) of bits_split_terms or more terms is
+ * summed to binary on its own (its bits shared by every reader) and read
+ * through its bits; other sum nodes are expanded. */
+static bool flat_add(Circuit *c, Flat *f, GateId g, int64_t w, int nb, int depth) {
     if (++f->visited > f->max_visits) return false;
     if (g == GATE_CONST0 || w == 0) return true;
-    if (c->gates[g].kind == G_SUM) {
-        const Term *t = ir_terms(c, g);
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++)
-            if (!flat_add(c, f, t[k].src, balanced((uint64_t)w * (uint64_t)t[k].w, nb), nb)) return false;
+    const Gate *G = &c->gates[g];
+    if (G->kind == G_SUM && depth >= 1 && lower_opts.bits_split_terms > 0 &&
+        G->n_in >= (uint32_t)lower_opts.bits_split_terms) {
+        GateId *b;
+        int n;
+        int64_t lo = G->lo;
+        if (!sum_node_bits(c, g, &b, &n)) return false;
+        f->k += (uint64_t)w * (uint64_t)lo;
+        bool ok = true;
+        for (int i = 0; i < n && ok; i++) ok = flat_add(c, f, b[i], balanced((uint64_t)w << i, nb), nb, depth + 1);
+        free(b);
+        return ok;
+    }
+    if (G->kind == G_SUM) {
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
+            const Term *t = ir_terms(c, g) + k; /* the terms may move while building */
+            if (!flat_add(c, f, t->src, balanced((uint64_t)w * (uint64_t)t->w, nb), nb, depth + 1)) return false;
+        }
         return true;
     }
     if (f->n == f->cap) {
@@ -99,7 +119,7 @@ static int src_cmp(const void *a, const void *b) {
 /* (form + c0) mod 2^nb as K + sum a_i l_i with a_i in (0, 2^(nb-1)]:
  * fills lits and returns K, or returns false when the flattened form
  * would visit more than BITS_FLAT_MAX terms. */
-static bool flatten_mod(const Circuit *c, const Form *form, int64_t c0, int nb, LitList *lits, uint64_t *K) {
+static bool flatten_mod(Circuit *c, const Form *form, int64_t c0, int nb, LitList *lits, uint64_t *K) {
     Flat f = {.max_visits = BITS_FLAT_MAX};
     uint64_t k = (uint64_t)form->c + (uint64_t)c0;
     for (int i = 0; i < form->n; i++) {
@@ -107,11 +127,12 @@ static bool flatten_mod(const Circuit *c, const Form *form, int64_t c0, int nb, 
             k += (uint64_t)form->t[i].w;
             continue;
         }
-        if (!flat_add(c, &f, form->t[i].src, balanced((uint64_t)form->t[i].w, nb), nb)) {
+        if (!flat_add(c, &f, form->t[i].src, balanced((uint64_t)form->t[i].w, nb), nb, 0)) {
             free(f.t);
             return false;
         }
     }
+    k += f.k;
     if (f.n > 1) qsort(f.t, (size_t)f.n, sizeof *f.t, src_cmp);
     for (int64_t i = 0; i < f.n;) {
         GateId g = f.t[i].src;
@@ -301,6 +322,19 @@ static void block_bits(Circuit *c, const WLit *t, int n, uint64_t K, int j0, int
 static void bits_by(Circuit *c, const LitList *l, uint64_t K, int j0, int nb, const Clamp *cl, GateId *out) {
     if (lower_opts.bits_adder == BITS_ADDER_TREE) tree_bits(c, l->t, l->n, K, j0, nb, cl, out);
     else block_bits(c, l->t, l->n, K, j0, nb, lower_opts.bits_block ? lower_opts.bits_block : l->n + 1, cl, out);
+}
+
+/* The offset-binary bits of sum node g (over [lo, hi] of the node). */
+static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits) {
+    Val v = {.lo = c->gates[g].lo, .hi = c->gates[g].hi};
+    form_init(&v.form, 0);
+    form_add_term(&v.form, g, 1);
+    *nbits = bitlen((uint64_t)(v.hi - v.lo));
+    *bits = xmalloc(sizeof **bits * (size_t)(*nbits ? *nbits : 1));
+    bool ok = val_bits_adder(c, &v, *bits);
+    form_free(&v.form);
+    if (!ok) free(*bits);
+    return ok;
 }
 
 bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) {

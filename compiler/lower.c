@@ -14,7 +14,10 @@
 #include <string.h>
 
 LowerOpts lower_opts = {
-    .product_direct_max = 256, .bits_adder_min_range = INT64_MAX, .requant_bits_min_range = INT64_MAX};
+    .product_direct_max = 256,
+    .bits_adder_min_range = INT64_MAX,
+    .requant_bits_min_range = INT64_MAX,
+    .bits_split_terms = 16};
 
 void val_free(Val *v) {
     form_free(&v->form);

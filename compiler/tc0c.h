@@ -505,12 +505,15 @@ typedef enum {
  * from a thermometer; requant_bits_min_range: a requantization whose output
  * range exceeds this is built in binary (no thermometer).  INT64_MAX (the
  * default): never.  bits_block: operands per block (0: all in one step,
- * depth 2). */
+ * depth 2).  bits_split_terms: a sum node nested in the form with at
+ * least this many terms is summed to binary on its own and read through
+ * its bits (shared by its readers; +1 round of depth); 0: every sum node
+ * is expanded into the flattened form. */
 typedef struct {
     int64_t product_direct_max;
     int64_t bits_adder_min_range, requant_bits_min_range;
     BitsAdder bits_adder;
-    int bits_block;
+    int bits_block, bits_split_terms;
 } LowerOpts;
 
 extern LowerOpts lower_opts;

@@ -421,7 +421,7 @@ static Val b_adder(Circuit *c, Val *x, int p, int64_t *g, int *d) {
     for (int b = 0; b < z.nbits; b++) lvl = c->gates[z.bits[b]].level > lvl ? c->gates[z.bits[b]].level : lvl;
     if (adder_depth_max >= 0)
         CHECK(lvl <= adder_depth_max, "adder p=%d: bits at level %d, more than %d", p, lvl, adder_depth_max);
-    if (lower_opts.bits_adder == BITS_ADDER_BLOCKS && lower_opts.bits_block == 0) {
+    if (lower_opts.bits_adder == BITS_ADDER_BLOCKS && lower_opts.bits_block == 0 && lower_opts.bits_split_terms == 0) {
         int64_t wt[64], k0 = bw[4] * bw[3] + bw[5] - z.lo;
         for (int i = 0; i < 3; i++) {
             int64_t wi = bw[4] * bw[i] + (i == 0 ? 3 : i == 2 ? -1 : 0);
@@ -431,8 +431,9 @@ static Val b_adder(Circuit *c, Val *x, int p, int64_t *g, int *d) {
         CHECK(made <= bound, "adder p=%d: %lld gates, more than sum (M_j + 1) = %lld", p, (long long)made,
               (long long)bound);
     }
-    printf("    adder %s block %d p=%d: range %lld, %d bits, %lld gates (thermometer: %lld + %d), level %d\n",
-           lower_opts.bits_adder == BITS_ADDER_TREE ? "tree" : "blocks", lower_opts.bits_block, p,
+    printf("    adder %s block %d split %d p=%d: range %lld, %d bits, %lld gates (thermometer: %lld + %d), level %d\n",
+           lower_opts.bits_adder == BITS_ADDER_TREE ? "tree" : "blocks", lower_opts.bits_block,
+           lower_opts.bits_split_terms, p,
            (long long)(z.hi - z.lo), z.nbits, (long long)made, (long long)(z.hi - z.lo), z.nbits - 1, lvl);
     *g = -1;
     *d = -1;
@@ -522,15 +523,18 @@ static void test_binary_adders(void) {
         {"requant_bits", 3, 0, b_requant_bits, r_requant_bits},
         {"resid_bits", 3, 0, b_resid_bits, r_resid_bits},
     };
-    /* (construction, block, the depth it allows over level-0 inputs) */
+    /* (construction, block, split, the depth it allows over level-0 inputs):
+     * split 0 flattens the nested sum node; split 4 sums it to binary first */
     static const struct {
         BitsAdder how;
-        int block, depth;
-    } ways[] = {{BITS_ADDER_BLOCKS, 0, 2}, {BITS_ADDER_BLOCKS, 2, -1}, {BITS_ADDER_BLOCKS, 3, -1}, {BITS_ADDER_TREE, 0, -1}};
+        int block, split, depth;
+    } ways[] = {{BITS_ADDER_BLOCKS, 0, 0, 2},  {BITS_ADDER_BLOCKS, 0, 4, 4}, {BITS_ADDER_BLOCKS, 2, 0, -1},
+                {BITS_ADDER_BLOCKS, 3, 4, -1}, {BITS_ADDER_TREE, 0, 0, -1},  {BITS_ADDER_TREE, 0, 4, -1}};
     LowerOpts saved = lower_opts;
     for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
         lower_opts.bits_adder = ways[w].how;
         lower_opts.bits_block = ways[w].block;
+        lower_opts.bits_split_terms = ways[w].split;
         adder_depth_max = ways[w].depth;
         for (size_t i = 0; i < sizeof adders / sizeof adders[0]; i++) {
             const Prim *P = &adders[i];
