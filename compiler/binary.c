@@ -141,8 +141,8 @@ static bool flatten_mod(Circuit *c, const Form *form, int64_t c0, int nb, LitLis
         int64_t r = balanced(w, nb);
         if (g == GATE_CONST1) k += (uint64_t)r;
         else if (r > 0) lits_push(lits, g, false, r);
-        else if (r < 0) { /* r g = r + (-r)(1 - g) */
-            lits_push(lits, g, true, -r);
+        else if (r < 0) {
+            lits_push(lits, g, true, -r); /* r g = r + (-r)(1 - g) */
             k += (uint64_t)r;
         }
     }

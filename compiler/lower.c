@@ -13,11 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-LowerOpts lower_opts = {
-    .product_direct_max = 256,
-    .bits_adder_min_range = INT64_MAX,
-    .requant_bits_min_range = INT64_MAX,
-    .bits_split_terms = 16};
+LowerOpts lower_opts = {.product_direct_max = 256,
+                        .bits_adder_min_range = INT64_MAX,
+                        .requant_bits_min_range = INT64_MAX,
+                        .bits_split_terms = 16};
 
 void val_free(Val *v) {
     form_free(&v->form);

@@ -371,8 +371,8 @@ static int write_ref(const Args *a, const Model *m) {
 
 static int cmd_compile(int argc, char **argv) {
     Args a;
-    if (!parse_args("compile", argc, argv, "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref --bits",
-                    1, "MODEL", &a))
+    if (!parse_args("compile", argc, argv,
+                    "-n -o --max-gates --max-mem --quiet --dump --gates --pipeline --emit-ref --bits", 1, "MODEL", &a))
         return EXIT_USAGE;
     if (!a.outdir) {
         fprintf(stderr, "tc0c compile: needs -o DIR\n");
@@ -493,7 +493,8 @@ static int cmd_vectors(int argc, char **argv) {
 
 static int cmd_stats(int argc, char **argv) {
     Args a;
-    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump --bits", 1, "MODEL", &a)) return EXIT_USAGE;
+    if (!parse_args("stats", argc, argv, "-n --max-gates --max-mem --quiet --dump --bits", 1, "MODEL", &a))
+        return EXIT_USAGE;
     a.quiet = true;
     Model *m = NULL;
     Compiled cm = {0};
@@ -506,8 +507,8 @@ static int cmd_stats(int argc, char **argv) {
 
 static int cmd_verify(int argc, char **argv) {
     Args a;
-    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet --bits", 1, "MODEL",
-                    &a))
+    if (!parse_args("verify", argc, argv, "-n --random --seed --exhaustive --max-gates --max-mem --quiet --bits", 1,
+                    "MODEL", &a))
         return EXIT_USAGE;
     if (a.exhaustive && given(&a, "--random")) {
         fprintf(stderr, "tc0c verify: --exhaustive and --random exclude each other\n");

@@ -347,7 +347,6 @@ static const Prim new_prims[] = {
     {"residual", 2, 0, b_resid, r_resid},
 };
 
-
 /* ---- binary codes from adders (compiler/binary.c): the bits of a form
  * over many gates with random weights (negative ones too), one level of
  * nested sum nodes, and of requantizations, by every construction:
@@ -433,8 +432,8 @@ static Val b_adder(Circuit *c, Val *x, int p, int64_t *g, int *d) {
     }
     printf("    adder %s block %d split %d p=%d: range %lld, %d bits, %lld gates (thermometer: %lld + %d), level %d\n",
            lower_opts.bits_adder == BITS_ADDER_TREE ? "tree" : "blocks", lower_opts.bits_block,
-           lower_opts.bits_split_terms, p,
-           (long long)(z.hi - z.lo), z.nbits, (long long)made, (long long)(z.hi - z.lo), z.nbits - 1, lvl);
+           lower_opts.bits_split_terms, p, (long long)(z.hi - z.lo), z.nbits, (long long)made, (long long)(z.hi - z.lo),
+           z.nbits - 1, lvl);
     *g = -1;
     *d = -1;
     return z; /* run_prim reads the bits */
@@ -486,8 +485,7 @@ static Val b_requant_bits(Circuit *c, Val *x, int p, int64_t *g, int *d) {
     lower_opts.requant_bits_min_range = saved;
     CHECK(y.bits && !y.thermo, "requant_bits p=%d: not built in binary", p);
     int lvl = 0;
-    for (int b = 0; y.bits && b < y.nbits; b++)
-        lvl = c->gates[y.bits[b]].level > lvl ? c->gates[y.bits[b]].level : lvl;
+    for (int b = 0; y.bits && b < y.nbits; b++) lvl = c->gates[y.bits[b]].level > lvl ? c->gates[y.bits[b]].level : lvl;
     if (adder_depth_max >= 0)
         CHECK(lvl <= adder_depth_max, "requant_bits p=%d: bits at level %d, more than %d", p, lvl, adder_depth_max);
     val_free(&l);
