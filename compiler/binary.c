@@ -2,7 +2,9 @@
  * binary.c - binary codes built without a thermometer (docs/lowering.md,
  * "Binary codes from adders"; DESIGN.md section 7).
  *
- * A value x = c + sum w_i g_i over 0/1 gates (sum nodes expanded) with
+ * A value x = c + sum w_i g_i over 0/1 gates (sum nodes expanded; a
+ * nested one of lower_opts.bits_split_terms or more terms is first put
+ * into binary on its own and read through its bits) with
  * every reachable value in [lo, hi] has the offset-binary code of
  * u = x - lo in nb = bitlen(hi - lo) bits.  Since 0 <= u < 2^nb, only u
  * modulo 2^nb matters: each weight is taken as its residue in
@@ -20,7 +22,7 @@
  *     its weight's set bits; full adders (carry = [a + b + c >= 2], sum =
  *     [a + b + c - 2 carry >= 1], two gates, the three shallowest bits of
  *     a column first) reduce every column to two bits, then one step adds
- *     the two rows (at most 2 gates per bit with K);
+ *     the two rows and K (at most 3 gates per bit);
  *   - blocks of G operands (block_bits): each block of G operands is summed
  *     to binary in one step, the block results are the next round's
  *     operands, until one block remains: depth 2 per round.
