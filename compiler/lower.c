@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-LowerOpts lower_opts = {.product_direct_max = 256};
+LowerOpts lower_opts = {.product_direct_max = 256,
+                        .bits_adder_min_range = INT64_MAX,
+                        .requant_bits_min_range = INT64_MAX,
+                        .bits_split_terms = 16};
 
 void val_free(Val *v) {
     form_free(&v->form);
@@ -154,6 +157,7 @@ void val_bits(Circuit *c, Val *x) {
     x->nbits = nb;
     x->bits = xmalloc(sizeof *x->bits * (size_t)(nb ? nb : 1));
     if (nb == 0) return;
+    if (!x->thermo && n > lower_opts.bits_adder_min_range && val_bits_adder(c, x, x->bits)) return; /* binary.c */
     val_thermo(c, x);
     for (int k = 0; k < nb; k++) {
         Form f;
@@ -181,6 +185,8 @@ Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
     int64_t rlo = res ? res->lo : 0, rhi = res ? res->hi : 0;
     int64_t ylo = sat_p(p, rlo + floor_div(x->lo + r, d)), yhi = sat_p(p, rhi + floor_div(x->hi + r, d));
     if (shift == 0 && rlo + x->lo >= pmin(p) && rhi + x->hi <= pmax(p)) return val_lin(x, 1, res, 1, 0);
+    Val yb;
+    if (yhi - ylo > lower_opts.requant_bits_min_range && val_requant_bits(c, x, res, shift, p, &yb)) return yb;
     /* y >= v  <=>  2^s res + x + r >= v 2^s, for v in (ylo, yhi] */
     Form f;
     form_init(&f, r);

@@ -60,7 +60,9 @@ static void usage(FILE *f) {
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
             "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
             "exceeds M bytes, and stops (exit 4) a build whose memory passes it\n"
-            "(default 4G; circuit commands); --dump prints every gate.  Options are\n"
+            "(default 4G; circuit commands); --bits thermo|blocks|tree builds binary\n"
+            "codes from thermometers (default) or from adders (docs/lowering.md;\n"
+            "circuit commands); --dump prints every gate.  Options are\n"
             "matched exactly and given at most once; \"--\" ends the options (tc0c run\n"
             "MODEL -- --x evaluates the string \"--x\").\n"
             "\n"
@@ -83,7 +85,7 @@ static int usage_error(const char *fmt, const char *arg) {
 typedef struct {
     const char *pos[2]; /* positional arguments: MODEL [STRING] */
     int n_pos;
-    const char *outdir, *gates, *objective, *variant;
+    const char *outdir, *gates, *objective, *variant, *bits;
     long long n, max_gates, max_mem, random, seed, pipeline, max_depth;
     bool quiet, dump, exhaustive, emit_ref, trace;
     bool given[24]; /* per OPTIONS entry: seen on the command line */
@@ -113,6 +115,7 @@ static const OptSpec OPTIONS[] = {
     {"--max-depth", OPT_INT, 1, 1000000, NULL, offsetof(Args, max_depth)},
     {"--objective", OPT_STR, 0, 0, "depth|size", offsetof(Args, objective)},
     {"--variant", OPT_STR, 0, 0, "threshold|tournament", offsetof(Args, variant)},
+    {"--bits", OPT_STR, 0, 0, "thermo|blocks|tree", offsetof(Args, bits)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
     {"--dump", OPT_FLAG, 0, 0, NULL, offsetof(Args, dump)},
     {"--exhaustive", OPT_FLAG, 0, 0, NULL, offsetof(Args, exhaustive)},
@@ -120,7 +123,7 @@ static const OptSpec OPTIONS[] = {
     {"--trace", OPT_FLAG, 0, 0, NULL, offsetof(Args, trace)},
 };
 /* The lowering choice's options, accepted by every command that compiles. */
-#define CHOICE_OPTS "--max-depth --objective --variant"
+#define CHOICE_OPTS "--max-depth --objective --variant --bits"
 #define N_OPTIONS ((int)(sizeof OPTIONS / sizeof OPTIONS[0]))
 _Static_assert(sizeof OPTIONS / sizeof OPTIONS[0] <= sizeof((Args *)0)->given, "Args.given too small");
 
@@ -301,6 +304,10 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
     if (a->objective && !strcmp(a->objective, "size") && a->max_depth) {
         fprintf(stderr, "tc0c %s: --max-depth and --objective size exclude each other\n", cmd);
         return EXIT_USAGE;
+    }
+    if (a->bits && strcmp(a->bits, "thermo") != 0) { /* binary codes from adders (binary.c) */
+        lower_opts.bits_adder_min_range = lower_opts.requant_bits_min_range = 0;
+        lower_opts.bits_adder = strcmp(a->bits, "tree") ? BITS_ADDER_BLOCKS : BITS_ADDER_TREE;
     }
     if (!compile_model(*m, &o, cm)) {
         if (cm->below_min_depth) return EXIT_INVALID;

@@ -496,12 +496,29 @@ typedef struct {
  * two values whose thermometer codes have at most this many gate pairs is
  * built directly from them (one level, more gates); above it, from binary
  * bits (one level more, fewer gates). */
+typedef enum {
+    BITS_ADDER_BLOCKS, /* blocks of bits_block operands, one step each (binary.c) */
+    BITS_ADDER_TREE,   /* a compressor tree of full adders */
+} BitsAdder;
+
+/* bits_adder_min_range: val_bits of a value without a thermometer whose
+ * range hi - lo exceeds this builds the bits with an adder (binary.c), not
+ * from a thermometer; requant_bits_min_range: a requantization whose output
+ * range exceeds this is built in binary (no thermometer).  INT64_MAX (the
+ * default): never.  bits_block: operands per block (0: all in one step,
+ * depth 2).  bits_split_terms: a sum node nested in the form with at
+ * least this many terms is summed to binary on its own and read through
+ * its bits (shared by its readers; +1 round of depth); 0: every sum node
+ * is expanded into the flattened form. */
 typedef struct {
     int64_t product_direct_max;
     /* hard attention: bit k set = the k-th hard head of the model (layers,
      * then heads, in order; k < 64) uses select_tournament instead of
      * val_max + val_argmax */
     uint64_t tournament;
+    int64_t bits_adder_min_range, requant_bits_min_range;
+    BitsAdder bits_adder;
+    int bits_block, bits_split_terms;
 } LowerOpts;
 
 extern LowerOpts lower_opts;
@@ -557,6 +574,24 @@ void select_tournament(Circuit *c, Val *xs, int n, GateId *flags);
 /* flag * x for a 0/1 gate: AND gates with x's thermometer (or bits when
  * cheaper), depth + 1 over the later of the two. */
 Val val_gate_mul(Circuit *c, GateId flag, Val *x);
+
+/* ------------------------------------------------------------------------
+ * binary.c: binary codes without a thermometer (docs/lowering.md, "Binary
+ * codes from adders"): the value's form over 0/1 gates (sum nodes expanded,
+ * weights modulo 2^nbits) summed by lower_opts.bits_adder.
+ * ---------------------------------------------------------------------- */
+
+/* Forms that would expand to more terms than this are left to the
+ * thermometer (the functions below return false). */
+#define BITS_FLAT_MAX ((int64_t)1 << 20)
+
+/* bits[0 .. nbits(hi - lo) - 1] = offset binary of x - lo.  Blocks: depth
+ * 2 per round over the form's gates; tree: 2 per full-adder level + 2. */
+bool val_bits_adder(Circuit *c, const Val *x, GateId *bits);
+/* *y = val_requant(c, x, res, shift, p) held in binary (y->bits, a form
+ * over them, no thermometer); the saturation is folded into the last
+ * step's gates, so blocks in one step put the bits 2 levels over x. */
+bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p, Val *y);
 
 /* norm.c, circuit side (docs/lowering.md "Layer norm").  ln_lower replaces
  * x[0..d-1] by LN(x) (numerics 7.1): depth + 3 over x's thermometers (+ 4

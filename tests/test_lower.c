@@ -570,6 +570,213 @@ static void test_tournament(void) {
     }
 }
 
+/* ---- binary codes from adders (compiler/binary.c): the bits of a form
+ * over many gates with random weights (negative ones too), one level of
+ * nested sum nodes, and of requantizations, by every construction:
+ * blocks in one step, blocks of 2 and 3 operands, the compressor tree. ---- */
+
+static int64_t bw[6]; /* the current random weights and constant */
+
+static void draw_weights(int p) {
+    for (int i = 0; i < 6; i++) {
+        int64_t m = (int64_t)1 << (p + 1);
+        bw[i] = (int64_t)(next_rand() % (uint64_t)(2 * m + 1)) - m;
+    }
+}
+
+/* y = w0 x0 + w1 x1 + w2 x2 + w3 held as a sum node, then z = w4 y + 3 x0
+ * - x2 + w5 (the same gates again, through a nested node): the flattened
+ * form merges them. */
+static Val adder_form(Circuit *c, Val *x) {
+    Form f;
+    form_init(&f, bw[3]);
+    for (int i = 0; i < 3; i++) form_add(&f, &x[i].form, bw[i]);
+    int64_t lo, hi;
+    ir_form_bounds(c, &f, &lo, &hi);
+    Val y = val_form_in(c, &f, lo, hi);
+    Form g;
+    form_init(&g, bw[5]);
+    form_add(&g, &y.form, bw[4]);
+    form_add(&g, &x[0].form, 3);
+    form_add(&g, &x[2].form, -1);
+    ir_form_bounds(c, &g, &lo, &hi);
+    Val z = val_form_in(c, &g, lo, hi);
+    val_free(&y);
+    return z;
+}
+static int64_t adder_ref_val(const int64_t *x) {
+    int64_t y = bw[0] * x[0] + bw[1] * x[1] + bw[2] * x[2] + bw[3];
+    return bw[4] * y + 3 * x[0] - x[2] + bw[5];
+}
+
+/* M_j + 1 summed over the bits: the one-step gate count of binary.c for
+ * the flattened weights wt[0..n-1] (one per input gate) and constant k0 */
+static int64_t onestep_bound(const int64_t *wt, int n, int64_t k0, int nb) {
+    uint64_t mask = nb >= 64 ? ~0ull : (1ull << nb) - 1, K = (uint64_t)k0;
+    int64_t a[64];
+    for (int i = 0; i < n; i++) {
+        uint64_t r = (uint64_t)wt[i] & mask;
+        int64_t b = r > (1ull << (nb - 1)) ? (int64_t)r - ((int64_t)1 << nb) : (int64_t)r;
+        if (b < 0) K += (uint64_t)b;
+        a[i] = b < 0 ? -b : b;
+    }
+    int64_t gates = 0;
+    for (int j = 0; j < nb; j++) {
+        int64_t B = (int64_t)1 << (j + 1), smax = (int64_t)(K & (uint64_t)(B - 1));
+        for (int i = 0; i < n; i++) smax += a[i] & (B - 1);
+        gates += smax / B + 1;
+    }
+    return gates;
+}
+
+static int adder_depth_max; /* the depth the current construction allows (-1: not checked) */
+
+static Val b_adder(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val z = adder_form(c, x);
+    int32_t before = c->n_gates - c->n_sums;
+    z.nbits = 0;
+    while (((int64_t)1 << z.nbits) <= z.hi - z.lo) z.nbits++;
+    z.bits = xmalloc(sizeof *z.bits * (size_t)(z.nbits ? z.nbits : 1));
+    CHECK(val_bits_adder(c, &z, z.bits), "adder p=%d: not built", p);
+    int64_t made = c->n_gates - c->n_sums - before;
+    int lvl = 0;
+    for (int b = 0; b < z.nbits; b++) lvl = c->gates[z.bits[b]].level > lvl ? c->gates[z.bits[b]].level : lvl;
+    if (adder_depth_max >= 0)
+        CHECK(lvl <= adder_depth_max, "adder p=%d: bits at level %d, more than %d", p, lvl, adder_depth_max);
+    if (lower_opts.bits_adder == BITS_ADDER_BLOCKS && lower_opts.bits_block == 0 && lower_opts.bits_split_terms == 0) {
+        int64_t wt[64], k0 = bw[4] * bw[3] + bw[5] - z.lo;
+        for (int i = 0; i < 3; i++) {
+            int64_t wi = bw[4] * bw[i] + (i == 0 ? 3 : i == 2 ? -1 : 0);
+            for (int b = 0; b < p; b++) wt[i * p + b] = wi * (b == p - 1 ? -((int64_t)1 << b) : (int64_t)1 << b);
+        }
+        int64_t bound = onestep_bound(wt, 3 * p, k0, z.nbits);
+        CHECK(made <= bound, "adder p=%d: %lld gates, more than sum (M_j + 1) = %lld", p, (long long)made,
+              (long long)bound);
+    }
+    printf("    adder %s block %d split %d p=%d: range %lld, %d bits, %lld gates (thermometer: %lld + %d), level %d\n",
+           lower_opts.bits_adder == BITS_ADDER_TREE ? "tree" : "blocks", lower_opts.bits_block,
+           lower_opts.bits_split_terms, p, (long long)(z.hi - z.lo), z.nbits, (long long)made, (long long)(z.hi - z.lo),
+           z.nbits - 1, lvl);
+    *g = -1;
+    *d = -1;
+    return z; /* run_prim reads the bits */
+}
+static int r_adder(const int64_t *x, int p, int64_t *out) {
+    (void)p;
+    *out = adder_ref_val(x);
+    return 1;
+}
+
+/* A table's form (deltas over x0's thermometer: dependent gates, so the
+ * range is far inside the term-wise bound and the constant K of binary.c
+ * is negative before its reduction) plus w1 x1. */
+static int64_t adder_table_fn(int64_t v, int p) { return (v * v * 7 + v * 3) % (((int64_t)1 << p) + 5) - 2 * v; }
+static Val b_adder_table(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    int64_t *t = xmalloc(sizeof *t << p);
+    for (int64_t v = pmin(p); v <= pmax(p); v++) t[v - pmin(p)] = adder_table_fn(v, p);
+    Val y = val_table(c, &x[0], t, p);
+    free(t);
+    Val z = val_lin(&y, 1, &x[1], bw[1], bw[3]);
+    val_free(&y);
+    int32_t before = c->n_gates - c->n_sums;
+    z.nbits = 0;
+    while (((int64_t)1 << z.nbits) <= z.hi - z.lo) z.nbits++;
+    z.bits = xmalloc(sizeof *z.bits * (size_t)(z.nbits ? z.nbits : 1));
+    CHECK(val_bits_adder(c, &z, z.bits), "adder_table p=%d: not built", p);
+    int lvl = 0;
+    for (int b = 0; b < z.nbits; b++) lvl = c->gates[z.bits[b]].level > lvl ? c->gates[z.bits[b]].level : lvl;
+    if (adder_depth_max >= 0) /* one level more: the thermometer */
+        CHECK(lvl <= adder_depth_max + 1, "adder_table p=%d: bits at level %d, more than %d", p, lvl,
+              adder_depth_max + 1);
+    (void)before;
+    *g = -1;
+    *d = -1;
+    return z; /* run_prim reads the bits */
+}
+static int r_adder_table(const int64_t *x, int p, int64_t *out) {
+    *out = adder_table_fn(x[0], p) + bw[1] * x[1] + bw[3];
+    return 1;
+}
+
+/* Requantization into binary: sat_p(floor((w0 x0 + w1 x1 + w3 + r)/2^2))
+ * and the residual form sat_p(x2 + floor((w0 x0 + r)/2)), saturating. */
+static Val b_requant_bits(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val l = val_lin(&x[0], bw[0], &x[1], bw[1], bw[3]);
+    int64_t saved = lower_opts.requant_bits_min_range;
+    lower_opts.requant_bits_min_range = 0;
+    Val y = val_requant(c, &l, NULL, 2, p);
+    lower_opts.requant_bits_min_range = saved;
+    CHECK(y.bits && !y.thermo, "requant_bits p=%d: not built in binary", p);
+    int lvl = 0;
+    for (int b = 0; y.bits && b < y.nbits; b++) lvl = c->gates[y.bits[b]].level > lvl ? c->gates[y.bits[b]].level : lvl;
+    if (adder_depth_max >= 0)
+        CHECK(lvl <= adder_depth_max, "requant_bits p=%d: bits at level %d, more than %d", p, lvl, adder_depth_max);
+    val_free(&l);
+    *g = -1;
+    *d = -1;
+    return y;
+}
+static int r_requant_bits(const int64_t *x, int p, int64_t *out) {
+    *out = requant(p, bw[0] * x[0] + bw[1] * x[1] + bw[3], 2);
+    return 1;
+}
+static Val b_resid_bits(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val l = val_lin(&x[0], bw[0], NULL, 0, 0);
+    int64_t saved = lower_opts.requant_bits_min_range;
+    lower_opts.requant_bits_min_range = 0;
+    Val y = val_requant(c, &l, &x[2], 1, p);
+    lower_opts.requant_bits_min_range = saved;
+    CHECK(y.bits && !y.thermo, "resid_bits p=%d: not built in binary", p);
+    val_free(&l);
+    *g = -1;
+    *d = -1;
+    return y;
+}
+static int r_resid_bits(const int64_t *x, int p, int64_t *out) {
+    *out = requant_res(p, x[2], bw[0] * x[0], 1);
+    return 1;
+}
+
+static void test_binary_adders(void) {
+    static const Prim adders[] = {
+        {"adder", 3, 0, b_adder, r_adder},
+        {"adder_table", 2, 0, b_adder_table, r_adder_table},
+        {"requant_bits", 3, 0, b_requant_bits, r_requant_bits},
+        {"resid_bits", 3, 0, b_resid_bits, r_resid_bits},
+    };
+    /* (construction, block, split, the depth it allows over level-0 inputs):
+     * split 0 flattens the nested sum node; split 4 sums it to binary first */
+    static const struct {
+        BitsAdder how;
+        int block, split, depth;
+    } ways[] = {{BITS_ADDER_BLOCKS, 0, 0, 2},  {BITS_ADDER_BLOCKS, 0, 4, 4}, {BITS_ADDER_BLOCKS, 2, 0, -1},
+                {BITS_ADDER_BLOCKS, 3, 4, -1}, {BITS_ADDER_TREE, 0, 0, -1},  {BITS_ADDER_TREE, 0, 4, -1}};
+    LowerOpts saved = lower_opts;
+    for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+        lower_opts.bits_adder = ways[w].how;
+        lower_opts.bits_block = ways[w].block;
+        lower_opts.bits_split_terms = ways[w].split;
+        adder_depth_max = ways[w].depth;
+        for (size_t i = 0; i < sizeof adders / sizeof adders[0]; i++) {
+            const Prim *P = &adders[i];
+            for (int p = 2; p <= 6; p++) { /* 3 operands: 2^18 inputs at p = 6 */
+                for (int rep = 0; rep < (p <= 4 ? 3 : 1); rep++) {
+                    draw_weights(p);
+                    run_prim(P, p, 1, 0);
+                }
+            }
+            draw_weights(8);
+            run_prim(P, 8, 0, 20000);
+            if (i == 1) continue; /* a table's form at p >= 12 has 2^p terms */
+            draw_weights(12);
+            run_prim(P, 12, 0, 5000);
+            draw_weights(16);
+            run_prim(P, 16, 0, 2000);
+        }
+    }
+    lower_opts = saved;
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
         const Prim *P = &prims[i];
@@ -596,5 +803,6 @@ int main(void) {
     test_prefix_sums();
     test_argmax_many();
     test_tournament();
+    test_binary_adders();
     return check_done("test_lower");
 }

@@ -31,6 +31,22 @@ for m in models/typical/*.json; do
   out=$("$T" verify "$m" -n 8 --random 1000 --seed 8 --quiet 2>&1) && ok || bad "verify $m -n 8 --random 1000: $out"
 done
 
+# Binary codes from adders (--bits, compiler/binary.c, docs/lowering.md):
+# with every requantization and every binary code built by an adder, (d)
+# (p 12) and (e) (p 16) verify exhaustively at n = 2, and (d) with the
+# compressor tree; the circuits differ from the default (the switch acts),
+# and --bits thermo is the default circuit.
+first() { "$T" stats "$1" -n 2 --quiet "${@:2}" 2>&1 | head -n 1; }
+for m in d e; do
+  [ $asan -eq 1 ] && [ $m = e ] && continue # time
+  out=$("$T" verify models/typical/$m.json -n 2 --bits blocks --quiet 2>&1) && ok || bad "verify $m --bits blocks: $out"
+  [ "$(first models/typical/$m.json --bits blocks)" != "$(first models/typical/$m.json)" ] && ok ||
+    bad "typical $m: --bits blocks builds the default circuit"
+done
+out=$("$T" verify models/typical/d.json -n 2 --bits tree --quiet 2>&1) && ok || bad "verify d --bits tree: $out"
+[ "$(first models/typical/d.json --bits thermo)" = "$(first models/typical/d.json)" ] && ok ||
+  bad "typical d: --bits thermo is not the default circuit"
+
 if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
   out=$(TC0C=$T VECTORS=4 sim/sim.sh models/typical/a.json 4 0 icarus thr 2>&1)
   case $out in *": PASS"*) ok ;; *) bad "Icarus typical a n=4: $out" ;; esac

@@ -1,0 +1,387 @@
+/*
+ * binary.c - binary codes built without a thermometer (docs/lowering.md,
+ * "Binary codes from adders"; DESIGN.md section 7).
+ *
+ * A value x = c + sum w_i g_i over 0/1 gates (sum nodes expanded; a
+ * nested one of lower_opts.bits_split_terms or more terms is first put
+ * into binary on its own and read through its bits) with
+ * every reachable value in [lo, hi] has the offset-binary code of
+ * u = x - lo in nb = bitlen(hi - lo) bits.  Since 0 <= u < 2^nb, only u
+ * modulo 2^nb matters: each weight is taken as its residue in
+ * (-2^(nb-1), 2^(nb-1)], a negative residue -a on g becomes a on the
+ * complement 1 - g (the constant absorbs -a), so u = K + sum a_i l_i
+ * (mod 2^nb) with a_i > 0, literals l_i = g_i or 1 - g_i, 0 <= K < 2^nb.
+ * Three constructions of the bits:
+ *   - one step (sum_bits): bit j of u is bit j of
+ *     S_j = (K mod 2^(j+1)) + sum (a_i mod 2^(j+1)) l_i,
+ *     bit_j = [S_j - 2^(j+1) Q_j >= 2^j] with Q_j = floor(S_j / 2^(j+1)) =
+ *     sum_(m=1..M_j) [S_j >= m 2^(j+1)], M_j = floor(max S_j / 2^(j+1));
+ *     M_j + 1 gates per bit, depth 2 over the literals (DESIGN.md 7's
+ *     iterated addition with the carries folded into one gate);
+ *   - a compressor tree (tree_bits): every literal goes to the columns of
+ *     its weight's set bits; full adders (carry = [a + b + c >= 2], sum =
+ *     [a + b + c - 2 carry >= 1], two gates, the three shallowest bits of
+ *     a column first) reduce every column to two bits, then one step adds
+ *     the two rows and K (at most 3 gates per bit);
+ *   - blocks of G operands (block_bits): each block of G operands is summed
+ *     to binary in one step, the block results are the next round's
+ *     operands, until one block remains: depth 2 per round.
+ * Requantization into binary (val_requant_bits) takes bits s.. of the
+ * accumulator and folds the saturation into the last step's bit gates.
+ */
+#include "tc0c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A literal with a positive weight: gate g, or 1 - g when neg. */
+typedef struct {
+    GateId g;
+    bool neg;
+    int64_t w;
+} WLit;
+
+typedef struct {
+    WLit *t;
+    int n, cap;
+} LitList;
+
+static void lits_push(LitList *l, GateId g, bool neg, int64_t w) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->t = xrealloc(l->t, sizeof *l->t * (size_t)l->cap);
+    }
+    l->t[l->n++] = (WLit){g, neg, w};
+}
+
+static uint64_t mask_of(int nb) { return nb >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nb) - 1; }
+
+/* w modulo 2^nb as a residue in (-2^(nb-1), 2^(nb-1)] (nb in 1..62) */
+static int64_t balanced(uint64_t w, int nb) {
+    uint64_t r = w & mask_of(nb);
+    return r > ((uint64_t)1 << (nb - 1)) ? (int64_t)r - ((int64_t)1 << nb) : (int64_t)r;
+}
+
+static int bitlen(uint64_t v) {
+    int b = 0;
+    while (b < 64 && (v >> b)) b++;
+    return b;
+}
+
+/* ---- flattening: the form over 0/1 gates, weights modulo 2^nb ---- */
+
+typedef struct {
+    Term *t;
+    int64_t n, cap, visited, max_visits;
+    uint64_t k; /* constant */
+} Flat;
+
+static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits);
+
+/* Adds w * node (w a residue mod 2^nb); false past max_visits.  A sum
+ * node below the top (depth >= 1) of bits_split_terms or more terms is
+ * summed to binary on its own (its bits shared by every reader) and read
+ * through its bits; other sum nodes are expanded. */
+static bool flat_add(Circuit *c, Flat *f, GateId g, int64_t w, int nb, int depth) {
+    if (++f->visited > f->max_visits) return false;
+    if (g == GATE_CONST0 || w == 0) return true;
+    const Gate *G = &c->gates[g];
+    if (G->kind == G_SUM && depth >= 1 && lower_opts.bits_split_terms > 0 &&
+        G->n_in >= (uint32_t)lower_opts.bits_split_terms) {
+        GateId *b;
+        int n;
+        int64_t lo = G->lo;
+        if (!sum_node_bits(c, g, &b, &n)) return false;
+        f->k += (uint64_t)w * (uint64_t)lo;
+        bool ok = true;
+        for (int i = 0; i < n && ok; i++) ok = flat_add(c, f, b[i], balanced((uint64_t)w << i, nb), nb, depth + 1);
+        free(b);
+        return ok;
+    }
+    if (G->kind == G_SUM) {
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
+            const Term *t = ir_terms(c, g) + k; /* the terms may move while building */
+            if (!flat_add(c, f, t->src, balanced((uint64_t)w * (uint64_t)t->w, nb), nb, depth + 1)) return false;
+        }
+        return true;
+    }
+    if (f->n == f->cap) {
+        f->cap = f->cap ? 2 * f->cap : 64;
+        f->t = xrealloc(f->t, sizeof *f->t * (size_t)f->cap);
+    }
+    f->t[f->n++] = (Term){g, w};
+    return true;
+}
+
+static int src_cmp(const void *a, const void *b) {
+    GateId x = ((const Term *)a)->src, y = ((const Term *)b)->src;
+    return (x > y) - (x < y);
+}
+
+/* (form + c0) mod 2^nb as K + sum a_i l_i with a_i in (0, 2^(nb-1)]:
+ * fills lits and returns K, or returns false when the flattened form
+ * would visit more than BITS_FLAT_MAX terms. */
+static bool flatten_mod(Circuit *c, const Form *form, int64_t c0, int nb, LitList *lits, uint64_t *K) {
+    Flat f = {.max_visits = BITS_FLAT_MAX};
+    uint64_t k = (uint64_t)form->c + (uint64_t)c0;
+    for (int i = 0; i < form->n; i++) {
+        if (form->t[i].src == GATE_CONST1) {
+            k += (uint64_t)form->t[i].w;
+            continue;
+        }
+        if (!flat_add(c, &f, form->t[i].src, balanced((uint64_t)form->t[i].w, nb), nb, 0)) {
+            free(f.t);
+            return false;
+        }
+    }
+    k += f.k;
+    if (f.n > 1) qsort(f.t, (size_t)f.n, sizeof *f.t, src_cmp);
+    for (int64_t i = 0; i < f.n;) {
+        GateId g = f.t[i].src;
+        uint64_t w = 0;
+        for (; i < f.n && f.t[i].src == g; i++) w += (uint64_t)f.t[i].w;
+        int64_t r = balanced(w, nb);
+        if (g == GATE_CONST1) k += (uint64_t)r;
+        else if (r > 0) lits_push(lits, g, false, r);
+        else if (r < 0) {
+            lits_push(lits, g, true, -r); /* r g = r + (-r)(1 - g) */
+            k += (uint64_t)r;
+        }
+    }
+    free(f.t);
+    *K = k & mask_of(nb);
+    return true;
+}
+
+/* ---- one step ---- */
+
+/* f += w * l */
+static void form_add_lit(Form *f, const WLit *l, int64_t w) {
+    if (l->neg) {
+        form_add_term(f, GATE_CONST1, w);
+        form_add_term(f, l->g, -w);
+    } else {
+        form_add_term(f, l->g, w);
+    }
+}
+
+static int64_t add_or_refuse(int64_t a, int64_t b) {
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r) || r > ((int64_t)1 << 62))
+        ir_refuse(NULL, "binary code: a column sum would pass 2^62; lower p or the value ranges");
+    return r;
+}
+
+/* Saturation folded into the last step: where hi is 1 the output is the
+ * constant hi_bits, where ok is 0 it is 0 (never both). */
+typedef struct {
+    GateId hi, ok;
+    uint64_t hi_bits;
+} Clamp;
+
+static const Clamp NO_CLAMP = {GATE_CONST0, GATE_CONST1, 0};
+
+/* out[j - j0] = bit j of (K + sum a_i l_i) mod 2^nb for j in [j0, nb),
+ * clamped: bit_j = [S_j - 2^(j+1) Q_j + B (+-hi) + B ok - B >= 2^j], B = 2^(j+1)
+ * (S_j - 2^(j+1) Q_j lies in [0, B)).  M_j + 1 gates per bit, depth 1 +
+ * the deepest literal for Q_j, 2 for the bit. */
+static void sum_bits(Circuit *c, const WLit *t, int n, uint64_t K, int j0, int nb, const Clamp *cl, GateId *out) {
+    for (int j = j0; j < nb; j++) {
+        int64_t m = (int64_t)1 << j, B = 2 * m, smax = (int64_t)(K & (uint64_t)(B - 1));
+        Form s;
+        form_init(&s, smax);
+        for (int i = 0; i < n; i++) {
+            int64_t a = t[i].w & (B - 1);
+            if (!a) continue;
+            form_add_lit(&s, &t[i], a);
+            smax = add_or_refuse(smax, a);
+        }
+        int64_t M = smax / B;
+        if (M > 0) ir_form_share_min(c, &s, 2); /* M + 1 gates compare it */
+        Form b;
+        form_copy(&b, &s);
+        for (int64_t q = 1; q <= M; q++) form_add_term(&b, ir_thr(c, &s, q * B), -B);
+        bool one = (cl->hi_bits >> (j - j0)) & 1;
+        form_add_term(&b, cl->hi, one ? B : -B);
+        form_add_term(&b, cl->ok, B);
+        form_add_term(&b, GATE_CONST1, -B);
+        out[j - j0] = ir_thr(c, &b, m);
+        form_free(&b);
+        form_free(&s);
+    }
+}
+
+/* ---- compressor tree ---- */
+
+/* A column: a min-heap of literals by level (then id, for determinism). */
+typedef struct {
+    WLit *t;
+    int n, cap;
+} Heap;
+
+static bool lit_before(const Circuit *c, const WLit *a, const WLit *b) {
+    int32_t la = c->gates[a->g].level, lb = c->gates[b->g].level;
+    if (la != lb) return la < lb;
+    if (a->g != b->g) return a->g < b->g;
+    return a->neg < b->neg;
+}
+
+static void heap_push(const Circuit *c, Heap *h, WLit l) {
+    if (h->n == h->cap) {
+        h->cap = h->cap ? 2 * h->cap : 16;
+        h->t = xrealloc(h->t, sizeof *h->t * (size_t)h->cap);
+    }
+    int i = h->n++;
+    while (i > 0 && lit_before(c, &l, &h->t[(i - 1) / 2])) {
+        h->t[i] = h->t[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->t[i] = l;
+}
+
+static WLit heap_pop(const Circuit *c, Heap *h) {
+    WLit top = h->t[0], last = h->t[--h->n];
+    int i = 0;
+    for (;;) {
+        int k = 2 * i + 1;
+        if (k >= h->n) break;
+        if (k + 1 < h->n && lit_before(c, &h->t[k + 1], &h->t[k])) k++;
+        if (!lit_before(c, &h->t[k], &last)) break;
+        h->t[i] = h->t[k];
+        i = k;
+    }
+    if (h->n) h->t[i] = last;
+    return top;
+}
+
+static void tree_bits(Circuit *c, const WLit *t, int n, uint64_t K, int j0, int nb, const Clamp *cl, GateId *out) {
+    Heap *col = xcalloc((size_t)nb, sizeof *col);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < nb; j++)
+            if ((t[i].w >> j) & 1) heap_push(c, &col[j], (WLit){t[i].g, t[i].neg, 1});
+    LitList rows = {0};
+    for (int j = 0; j < nb; j++) {
+        while (col[j].n > 2) { /* a full adder on the three shallowest bits */
+            WLit a = heap_pop(c, &col[j]), b = heap_pop(c, &col[j]), d = heap_pop(c, &col[j]);
+            Form s;
+            form_init(&s, 0);
+            form_add_lit(&s, &a, 1);
+            form_add_lit(&s, &b, 1);
+            form_add_lit(&s, &d, 1);
+            GateId carry = ir_thr(c, &s, 2);
+            form_add_term(&s, carry, -2);
+            GateId sum = ir_thr(c, &s, 1);
+            form_free(&s);
+            heap_push(c, &col[j], (WLit){sum, false, 1});
+            if (j + 1 < nb) heap_push(c, &col[j + 1], (WLit){carry, false, 1});
+        }
+        for (int i = 0; i < col[j].n; i++) lits_push(&rows, col[j].t[i].g, col[j].t[i].neg, (int64_t)1 << j);
+        free(col[j].t);
+    }
+    free(col);
+    sum_bits(c, rows.t, rows.n, K, j0, nb, cl, out); /* the two rows and K */
+    free(rows.t);
+}
+
+/* ---- blocks of G operands ---- */
+
+static void block_bits(Circuit *c, const WLit *t, int n, uint64_t K, int j0, int nb, int G, const Clamp *cl,
+                       GateId *out) {
+    /* operand k is lits[start[k] .. start[k+1]) */
+    LitList lits = {0};
+    int *start = xmalloc(sizeof *start * (size_t)(n + 1)), count = n;
+    for (int i = 0; i < n; i++) {
+        start[i] = i;
+        lits_push(&lits, t[i].g, t[i].neg, t[i].w);
+    }
+    start[n] = n;
+    GateId *bits = xmalloc(sizeof *bits * (size_t)nb);
+    while (G >= 2 && count > G) {
+        LitList next = {0};
+        int nc = 0;
+        for (int k = 0; k < count; k += G) {
+            int e = k + G < count ? k + G : count;
+            const WLit *bt = lits.t + start[k];
+            int bn = start[e] - start[k];
+            uint64_t smax = 0;
+            for (int i = 0; i < bn; i++) smax += (uint64_t)bt[i].w;
+            int bb = bitlen(smax) < nb ? bitlen(smax) : nb; /* the block's sum modulo 2^nb */
+            sum_bits(c, bt, bn, 0, 0, bb, &NO_CLAMP, bits);
+            start[nc++] = next.n;
+            for (int i = 0; i < bb; i++) lits_push(&next, bits[i], false, (int64_t)1 << i);
+        }
+        start[nc] = next.n;
+        free(lits.t);
+        lits = next;
+        count = nc;
+    }
+    sum_bits(c, lits.t, lits.n, K, j0, nb, cl, out);
+    free(bits);
+    free(start);
+    free(lits.t);
+}
+
+static void bits_by(Circuit *c, const LitList *l, uint64_t K, int j0, int nb, const Clamp *cl, GateId *out) {
+    if (lower_opts.bits_adder == BITS_ADDER_TREE) tree_bits(c, l->t, l->n, K, j0, nb, cl, out);
+    else block_bits(c, l->t, l->n, K, j0, nb, lower_opts.bits_block ? lower_opts.bits_block : l->n + 1, cl, out);
+}
+
+/* The offset-binary bits of sum node g (over [lo, hi] of the node). */
+static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits) {
+    Val v = {.lo = c->gates[g].lo, .hi = c->gates[g].hi};
+    form_init(&v.form, 0);
+    form_add_term(&v.form, g, 1);
+    *nbits = bitlen((uint64_t)(v.hi - v.lo));
+    *bits = xmalloc(sizeof **bits * (size_t)(*nbits ? *nbits : 1));
+    bool ok = val_bits_adder(c, &v, *bits);
+    form_free(&v.form);
+    if (!ok) free(*bits);
+    return ok;
+}
+
+bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) {
+    int nb = bitlen((uint64_t)(x->hi - x->lo));
+    if (nb == 0) return true;
+    LitList l = {0};
+    uint64_t K;
+    if (!flatten_mod(c, &x->form, -x->lo, nb, &l, &K)) return false;
+    bits_by(c, &l, K, 0, nb, &NO_CLAMP, bits);
+    free(l.t);
+    return true;
+}
+
+/* y = sat_p(res + floor((x + r)/2^s)) in [ylo, yhi]: with L = 2^s res + x +
+ * r - ylo 2^s, y - ylo = clamp(floor(L / 2^s), 0, D), D = yhi - ylo: bits
+ * s .. s + nbits(D) - 1 of L modulo 2^(s + nbits(D)), forced to D's bits
+ * by [L >= (D + 1) 2^s] and to 0 by [L < 0] (two gates over L, folded into
+ * the last step). */
+bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p, Val *y) {
+    int64_t r = round_off(shift), d = (int64_t)1 << shift;
+    int64_t rlo = res ? res->lo : 0, rhi = res ? res->hi : 0;
+    int64_t ylo = sat_p(p, rlo + floor_div(x->lo + r, d)), yhi = sat_p(p, rhi + floor_div(x->hi + r, d));
+    int64_t D = yhi - ylo;
+    int nbD = bitlen((uint64_t)D), nb = shift + nbD;
+    if (nbD == 0 || nb > 62) return false;
+    Form f;
+    form_init(&f, r);
+    form_add(&f, &x->form, 1);
+    if (res) form_add(&f, &res->form, d);
+    LitList l = {0};
+    uint64_t K;
+    if (!flatten_mod(c, &f, -ylo * d, nb, &l, &K)) {
+        form_free(&f);
+        return false;
+    }
+    ir_form_share_min(c, &f, 2); /* the two saturation gates compare it */
+    Clamp cl = {ir_thr(c, &f, (yhi + 1) * d), ir_thr(c, &f, ylo * d), (uint64_t)D};
+    form_free(&f);
+    GateId *bits = xmalloc(sizeof *bits * (size_t)nbD);
+    bits_by(c, &l, K, shift, nb, &cl, bits);
+    free(l.t);
+    Form v;
+    form_init(&v, ylo);
+    for (int k = 0; k < nbD; k++) form_add_term(&v, bits[k], (int64_t)1 << k);
+    *y = (Val){.lo = ylo, .hi = yhi, .form = v, .bits = bits, .nbits = nbD};
+    ir_form_share(c, &y->form);
+    return true;
+}
