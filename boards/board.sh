@@ -11,7 +11,10 @@
 #
 # usage: boards/board.sh BOARD MODEL N
 # environment: TC0C (default build/tc0c), PIPELINE (levels per register
-#   stage, default 1), SYNTH_TIMEOUT and PNR_TIMEOUT (seconds, default
+#   stage; default the board file's PIPELINE, else 1), SYNTH_FLAGS (more
+#   synth_<family> options; default the board file's SYNTH_FLAGS),
+#   COMPILE_FLAGS (more tc0c compile options, e.g. "--objective size";
+#   default the board file's), SYNTH_TIMEOUT and PNR_TIMEOUT (seconds, default
 #   1200 and 900), FORCE=1 (synthesize even when the estimate says the
 #   design cannot fit).
 # exit: 0 done; 1 usage; 2 tool or input error; 4 does not fit;
@@ -28,7 +31,6 @@ usage() {
 [ $# -eq 3 ] || usage
 BOARD=$1 MODEL=$2 N=$3
 TC0C=${TC0C:-build/tc0c}
-PIPELINE=${PIPELINE:-1}
 SYNTH_TIMEOUT=${SYNTH_TIMEOUT:-1200}
 PNR_TIMEOUT=${PNR_TIMEOUT:-900}
 PY=${PYTHON:-python3}
@@ -50,6 +52,12 @@ for k in NAME FAMILY DEVICE PACKAGE PART CLK_HZ BAUD FLOW CONSTRAINTS CAPACITY L
   [ -n "${B[$k]:-}" ] || { echo "board: $mk lacks $k" >&2; exit 2; }
 done
 for f in ${B[CONSTRAINTS]}; do [ -f "$f" ] || { echo "board: $mk: no $f" >&2; exit 2; }; done
+# the family's LUT-friendly settings from the board file, unless the
+# environment sets them (docs/boards.md "Settings per family")
+PIPELINE=${PIPELINE:-${B[PIPELINE]:-1}}
+SYNTH_FLAGS=${SYNTH_FLAGS-${B[SYNTH_FLAGS]:-}}
+COMPILE_FLAGS=${COMPILE_FLAGS-${B[COMPILE_FLAGS]:-}}
+[[ $PIPELINE =~ ^[0-9]+$ ]] || { echo "board: PIPELINE must be a number, not '$PIPELINE'" >&2; exit 1; }
 
 name=$(basename "$MODEL" .json)
 out=build/board/$BOARD/${name}_n$N
@@ -63,7 +71,8 @@ say "design: $MODEL, n = $N, a register stage every $PIPELINE threshold level(s)
 
 # 1. the circuit
 [ -x "$TC0C" ] || { echo "board: $TC0C is missing (run make)" >&2; exit 2; }
-"$TC0C" compile "$MODEL" -n "$N" -o "$out" --pipeline "$PIPELINE" --quiet >"$out/compile.log" 2>&1
+# shellcheck disable=SC2086
+"$TC0C" compile "$MODEL" -n "$N" -o "$out" --pipeline "$PIPELINE" --quiet $COMPILE_FLAGS >"$out/compile.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
   cat "$out/compile.log" >&2
@@ -72,21 +81,19 @@ if [ $rc -ne 0 ]; then
 fi
 circ=$(ls "$out"/*_n"$N".v)
 stats=${circ%.v}.stats.json
-read -r gates edges depth latency < <("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["gates"], s["edges"], s["depth"], s["latency"])' "$stats")
-say "circuit: $(basename "$circ"): $gates threshold gates, $edges edges, depth $depth, latency $latency cycles"
+read -r gates wires depth latency < <("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["gates"], s["wires"], s["depth"], s["latency"])' "$stats")
+say "circuit: $(basename "$circ"): $gates threshold gates, $wires wires, depth $depth, latency $latency cycles"
 
-# A rough estimate before synthesis, to stop hopeless designs early.
-# Measured (dyck1 n = 32, 1,280 edges, wrapper included): 2,023 iCE40 logic
-# cells, 2,270 ECP5 LUT4, 2,666 Gowin LUT4 (ALUs counted), 1,219 LUT6: about
-# 1.4 to 1.9 LUT4 per edge, 0.9 LUT6, and some 200 for the wrapper.  The
-# estimate takes 2 (LUT4) or 1 (LUT6) per edge and stops above 1.5 times
-# the capacity; the exact count after synthesis decides.
-case ${B[FAMILY]} in
-  xilinx) est=$(( edges + 200 )) ;;
-  *) est=$(( edges * 2 + 200 )) ;;
-esac
+# A rough estimate before synthesis, to stop hopeless designs early: one
+# LUT per wire of the shared netlist (stats "wires") plus some 200 for the
+# wrapper, stopping above 1.5 times the capacity; the exact count after
+# synthesis decides.  Measured with the iCE40 settings (-nocarry, a stage
+# every 4 levels): anbn n = 32, 6,049 wires, 864 logic cells; dyck1 n = 64
+# and anbn n = 64 in docs/boards.md.  Without -nocarry (carry chains) a
+# wire cost up to 2.5 logic cells.
+est=$(( wires + 200 ))
 if [ $(( est * 2 )) -gt $(( B[CAPACITY] * 3 )) ] && [ "${FORCE:-0}" != 1 ]; then
-  say "DOES NOT FIT (estimate): about $est LUTs needed ($edges edges), the ${B[PART]} has ${B[CAPACITY]}."
+  say "DOES NOT FIT (estimate): about $est LUTs needed ($wires wires), the ${B[PART]} has ${B[CAPACITY]}."
   say "Try a smaller n (N=...) or a model with a smaller precision p; FORCE=1 synthesizes anyway."
   exit 4
 fi
@@ -111,6 +118,7 @@ case ${B[FAMILY]} in
   gowin)  synth="synth_gowin -top tc0c_board_top" ;;
   *) echo "board: unknown FAMILY ${B[FAMILY]}" >&2; exit 2 ;;
 esac
+[ -z "$SYNTH_FLAGS" ] || synth="$synth $SYNTH_FLAGS"
 say "synthesis: yosys $synth (log $out/yosys.log, timeout ${SYNTH_TIMEOUT}s)"
 t0=$SECONDS
 timeout "$SYNTH_TIMEOUT" yosys -q -l "$out/yosys.log" -p "read_verilog $srcs; $synth; write_json $out/synth.json; tee -q -o $out/stat.json stat -json" >/dev/null 2>&1

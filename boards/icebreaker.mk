@@ -11,6 +11,11 @@ CLK_HZ      = 12000000
 BAUD        = 115200
 # yosys synth_ice40 -> nextpnr-ice40 -> icepack
 FLOW        = ice40
+# LUT-friendly settings (docs/boards.md "Settings per family"): adders as
+# plain logic that ABC restructures (no SB_CARRY chains), and a register
+# stage every 4 threshold levels so that ABC sees across levels
+SYNTH_FLAGS = -nocarry
+PIPELINE    = 4
 CONSTRAINTS = constraints/icebreaker.pcf
 # logic cells (one LUT4 + one flip-flop each)
 CAPACITY    = 5280
