@@ -235,9 +235,14 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
                 vhi[k] = max64(vhi[k], V[j * dh + k].hi);
             }
         }
-        if (hd->kind == ATTN_HARD || hd->kind == ATTN_SATURATED) {
+        int hard_k = hd->kind == ATTN_HARD ? (int)min64(hard_ordinal(m, l, h), 63) : -1;
+        if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) {
+            /* select.c: the winner's values carried through the matches, no flags, no mix */
             c->cur_origin = origin_make(l, h, OP_SELECT);
-            if (hd->kind == ATTN_HARD && (lower_opts.tournament >> min64(hard_ordinal(m, l, h), 63) & 1)) {
+            select_tournament_values(c, S, cnt, V, dh, a);
+        } else if (hd->kind == ATTN_HARD || hd->kind == ATTN_SATURATED) {
+            c->cur_origin = origin_make(l, h, OP_SELECT);
+            if (hard_k >= 0 && (lower_opts.tournament >> hard_k & 1)) {
                 select_tournament(c, S, cnt, flag); /* select.c: log depth, O(cnt) comparisons */
             } else {
                 Val mx = val_max(c, S, cnt);
@@ -510,6 +515,7 @@ static int hard_heads(const Model *m) {
     return k;
 }
 static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
+static void set_tournament_values(LowerOpts *lo, uint64_t mask) { lo->tournament_values = mask; }
 
 /* A switch: a construction with a choice at `count(m)` places of the model
  * (bit k of the mask: place k uses the alternative).  The choice builds
@@ -525,6 +531,9 @@ typedef struct {
 
 static const Switch SWITCHES[] = {
     {"tournament", hard_heads, set_tournament}, /* hard attention by a tournament argmax (select.c) */
+    /* the same carrying the winner's values instead of flags (select.c);
+     * where both are set for a head, this one is built */
+    {"tournament_values", hard_heads, set_tournament_values},
 };
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };

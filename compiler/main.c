@@ -55,7 +55,8 @@ static void usage(FILE *f) {
             "--max-depth D keeps the variant with the fewest wires whose threshold\n"
             "depth is at most D (default: the constant-depth lowering, the smallest\n"
             "depth; exit 2 below the smallest reachable); --objective size: fewest\n"
-            "wires whatever the depth; --variant threshold|tournament builds one\n"
+            "wires whatever the depth; --variant threshold|tournament|\n"
+            "tournament_values builds one\n"
             "variant only (compile, verify, stats, vectors; docs/lowering.md).\n"
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
             "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
@@ -114,7 +115,7 @@ static const OptSpec OPTIONS[] = {
     {"--gates", OPT_STR, 0, 0, "thr|maj|cells", offsetof(Args, gates)},
     {"--max-depth", OPT_INT, 1, 1000000, NULL, offsetof(Args, max_depth)},
     {"--objective", OPT_STR, 0, 0, "depth|size", offsetof(Args, objective)},
-    {"--variant", OPT_STR, 0, 0, "threshold|tournament", offsetof(Args, variant)},
+    {"--variant", OPT_STR, 0, 0, "threshold|tournament|tournament_values", offsetof(Args, variant)},
     {"--bits", OPT_STR, 0, 0, "thermo|blocks|tree", offsetof(Args, bits)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
     {"--dump", OPT_FLAG, 0, 0, NULL, offsetof(Args, dump)},

@@ -516,6 +516,8 @@ typedef struct {
      * then heads, in order; k < 64) uses select_tournament instead of
      * val_max + val_argmax */
     uint64_t tournament;
+    /* the same mask for select_tournament_values (wins over tournament) */
+    uint64_t tournament_values;
     int64_t bits_adder_min_range, requant_bits_min_range;
     BitsAdder bits_adder;
     int bits_block, bits_split_terms;
@@ -571,6 +573,10 @@ void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties)
  * flags ceil(log2 n) + 1 levels above the thermometers (val_max +
  * val_argmax: 3).  Builds the thermometers when missing. */
 void select_tournament(Circuit *c, Val *xs, int n, GateId *flags);
+/* The same tournament carrying the winner's values: out[k] = vals[w * dv +
+ * k] for the leftmost maximum w of xs[0..n-1]; two gates per match and
+ * value level, one level per round (docs/lowering.md). */
+void select_tournament_values(Circuit *c, Val *xs, int n, Val *vals, int dv, Val *out);
 /* flag * x for a 0/1 gate: AND gates with x's thermometer (or bits when
  * cheaper), depth + 1 over the later of the two. */
 Val val_gate_mul(Circuit *c, GateId flag, Val *x);

@@ -84,13 +84,13 @@ A=models/anbn.json
 expect 1 "--max-depth needs a whole number from 1" "$T" stats $A -n 4 --max-depth 0
 expect 1 "--max-depth needs a whole number" "$T" stats $A -n 4 --max-depth x
 expect 1 "--objective takes depth|size, got 'wires'" "$T" stats $A -n 4 --objective wires
-expect 1 "--variant takes threshold|tournament" "$T" verify $A -n 4 --variant fast
+expect 1 "--variant takes threshold|tournament|tournament_values" "$T" verify $A -n 4 --variant fast
 expect 1 "exclude each other" "$T" stats $A -n 4 --max-depth 9 --objective size
 expect 2 "--max-depth 7 is below the smallest threshold depth reachable, 8" "$T" stats $A -n 16 --max-depth 7
 expect 2 "below the smallest threshold depth reachable, 11 with --variant tournament" "$T" verify $A -n 8 --max-depth 8 --variant tournament
 expect 0 "variant threshold, depth budget 8 (smallest reachable 8)" "$T" stats $A -n 16
-expect 0 "variant tournament=1, depth budget 12 (smallest reachable 8)" "$T" stats $A -n 32 --max-depth 12
-expect 0 "variant tournament=1, objective size" "$T" stats $A -n 16 --objective size
+expect 0 "variant tournament_values=1, depth budget 12 (smallest reachable 8)" "$T" stats $A -n 32 --max-depth 12
+expect 0 "variant tournament_values=3, objective size" "$T" stats $A -n 16 --objective size
 "$T" compile $A -n 8 --max-depth 10 --quiet -o "$tmp/b" >/dev/null 2>&1 &&
   python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(not (s["max_depth"] == 10 and s["min_depth"] == 8 and s["objective"] == "depth" and s["depth"] <= 10 and s["variant"].startswith("tournament")))' "$tmp/b/anbn_n8.stats.json" &&
   ok || bad "compile --max-depth 10: stats.json lacks the budget, objective or variant"

@@ -28,14 +28,17 @@ for m in models/*.json; do
   done
 done
 
-# the tournament argmax forced on for every hard head (docs/lowering.md
-# "Tournament argmax"): every model exhaustively at n <= 8, randomly at 16
-for m in models/*.json; do
-  name=$(basename "$m" .json)
-  for n in 1 2 3 4 5 6 7 8; do
-    if r=$("$T" verify "$m" -n "$n" --quiet --variant tournament 2>&1) && [[ $r == *"(all) strings"* ]]; then ok; else bad "$name n=$n tournament: $r"; fi
+# the tournament argmax (with flags, and carrying the values) forced on
+# for every hard head (docs/lowering.md "Tournament argmax"): every model
+# exhaustively at n <= 8, randomly at 16
+for v in tournament tournament_values; do
+  for m in models/*.json; do
+    name=$(basename "$m" .json)
+    for n in 1 2 3 4 5 6 7 8; do
+      if r=$("$T" verify "$m" -n "$n" --quiet --variant $v 2>&1) && [[ $r == *"(all) strings"* ]]; then ok; else bad "$name n=$n $v: $r"; fi
+    done
+    if r=$("$T" verify "$m" -n 16 --quiet --random 2000 --seed 5 --variant $v 2>&1); then ok; else bad "$name n=16 $v: $r"; fi
   done
-  if r=$("$T" verify "$m" -n 16 --quiet --random 2000 --seed 5 --variant tournament 2>&1); then ok; else bad "$name n=16 tournament: $r"; fi
 done
 
 # compile writes the stats JSON with the documented keys

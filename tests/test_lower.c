@@ -570,6 +570,84 @@ static void test_tournament(void) {
     }
 }
 
+/* select_tournament_values (compiler/select.c): the leftmost maximum's
+ * payload values, exhaustively.  Payload 0 is x_j + j (ties between equal
+ * scores differ in it), payload 1 the constant 3j - 2; both read back as
+ * offset-binary bits.  One level per round plus the thermometers. */
+typedef struct {
+    int n, nbits[2];
+    int64_t lo[2];
+} PayArg;
+
+static bool tvalues_ok(const int64_t *x, const uint64_t *o, int l, void *arg) {
+    const PayArg *a = arg;
+    int best = 0;
+    for (int j = 1; j < a->n; j++)
+        if (x[j] > x[best]) best = j;
+    int64_t want[2] = {x[best] + best, 3 * best - 2};
+    int off = 0;
+    for (int k = 0; k < 2; k++) {
+        int64_t got = 0;
+        for (int b = 0; b < a->nbits[k]; b++) got |= (int64_t)((o[off + b] >> l) & 1) << b;
+        if (got != want[k] - a->lo[k]) return false;
+        off += a->nbits[k];
+    }
+    return true;
+}
+
+static void test_tournament_values(void) {
+    static const int cfg[][2] = {{1, 16}, {2, 8}, {3, 5}, {4, 4}, {2, 7}, {1, 13}, {5, 3}, {6, 2}, {3, 1}, {2, 6}};
+    for (size_t t = 0; t < sizeof cfg / sizeof cfg[0]; t++) {
+        int p = cfg[t][0], n = cfg[t][1];
+        Circuit *c = ir_new(n * p);
+        Val *x = operands(n, p);
+        Val *pay = xcalloc((size_t)(2 * n), sizeof *pay), out[2];
+        for (int j = 0; j < n; j++) {
+            pay[2 * j] = val_lin(&x[j], 1, NULL, 0, j);
+            pay[2 * j + 1] = val_const(3 * j - 2);
+        }
+        int32_t before = c->n_gates - c->n_sums;
+        select_tournament_values(c, x, n, pay, 2, out);
+        int32_t made = c->n_gates - c->n_sums - before;
+        int rounds = 0;
+        while ((1 << rounds) < n) rounds++;
+        /* thermometers of scores and payload 0, then per match a compare,
+         * the score's ORs and two gates per payload level */
+        int64_t range = ((int64_t)1 << p) + n, bound = n * 2 * (((int64_t)1 << p) - 1) + (n - 1) * (1 + range * 3 + 2 * 3 * n);
+        CHECK(made <= bound, "tournament_values n=%d: %d gates, bound %lld", n, made, (long long)bound);
+        PayArg a = {.n = n};
+        int32_t lvl = 0;
+        for (int k = 0; k < 2; k++) {
+            a.lo[k] = out[k].lo;
+            Val u = val_lin(&out[k], 1, NULL, 0, -out[k].lo);
+            u.lo = 0;
+            u.hi = out[k].hi - out[k].lo;
+            val_bits(c, &u);
+            while (((int64_t)1 << a.nbits[k]) <= u.hi) a.nbits[k]++;
+            for (int b = 0; b < a.nbits[k]; b++) ir_add_output(c, b < u.nbits ? u.bits[b] : GATE_CONST0);
+            for (int i = 0; i < out[k].form.n; i++) {
+                int32_t g = c->gates[out[k].form.t[i].src].level;
+                lvl = lvl > g ? lvl : g;
+            }
+            val_free(&u);
+            val_free(&out[k]);
+        }
+        /* the scores' thermometers (1), one level per round (the payload
+         * ANDs sit one level above their round's compare) */
+        CHECK(lvl <= rounds + 2, "tournament_values n=%d: values at level %d, %d rounds", n, lvl, rounds);
+        CHECK(ir_check(c) == NULL, "tournament_values n=%d: checker", n);
+        long bad = eval_all(c, n, p, tvalues_ok, &a);
+        CHECK(bad == 0, "tournament_values p=%d n=%d: %ld inputs wrong", p, n, bad);
+        printf("  %-12s p=%d n=%d: %d gates, %d wires, level %d, all %ld inputs\n", "tvalues", p, n, made,
+               (int)c->n_terms, lvl, 1L << (n * p));
+        for (int j = 0; j < 2 * n; j++) val_free(&pay[j]);
+        for (int j = 0; j < n; j++) val_free(&x[j]);
+        free(pay);
+        free(x);
+        ir_free(c);
+    }
+}
+
 /* ---- binary codes from adders (compiler/binary.c): the bits of a form
  * over many gates with random weights (negative ones too), one level of
  * nested sum nodes, and of requantizations, by every construction:
@@ -803,6 +881,7 @@ int main(void) {
     test_prefix_sums();
     test_argmax_many();
     test_tournament();
+    test_tournament_values();
     test_binary_adders();
     return check_done("test_lower");
 }
