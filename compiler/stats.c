@@ -1,6 +1,7 @@
 /*
  * stats.c - what a compiled circuit costs: gates, threshold depth, edges,
- * fan-in, weight bits, sum groups, per layer and per operation; as text
+ * fan-in, weight bits, sum groups, estimated LUTs (lutcost.c), per layer and
+ * per operation; as text
  * (`tc0c stats`) and as the JSON written next to the netlist.
  */
 #include "tc0c.h"
@@ -64,6 +65,15 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
     cJSON_AddNumberToObject(j, "estimate_bytes", (double)cm->est.bytes);
     cJSON_AddNumberToObject(j, "bits_per_token", cm->bits_per_token);
     cJSON_AddNumberToObject(j, "paper_depth_bound", paper_bound(m->n_layers));
+    for (int k = 4; k <= 6; k += 2) { /* lut4_estimate, lut6_estimate */
+        LutCost lc;
+        lut_cost(cm->c, k, &lc);
+        char key[32];
+        snprintf(key, sizeof key, "lut%d_estimate", k);
+        cJSON *o = cJSON_AddObjectToObject(j, key);
+        cJSON_AddNumberToObject(o, "luts", (double)lc.luts);
+        cJSON_AddNumberToObject(o, "depth", lc.depth);
+    }
     cJSON *ops = cJSON_AddObjectToObject(j, "by_op");
     for (int op = 0; op < OP__COUNT; op++) {
         if (!s.by_op[op] && !s.wires_by_op[op]) continue;
@@ -99,6 +109,11 @@ void stats_print(const Model *m, const Compiled *cm, FILE *f) {
     fprintf(f, "  wires %lld (%lld sum nodes), netlist %lld bytes; estimate was %lld wires, %lld bytes\n",
             (long long)s.wires, (long long)s.sums, (long long)s.bytes, (long long)cm->est.wires,
             (long long)cm->est.bytes);
+    LutCost l4, l6;
+    lut_cost(cm->c, 4, &l4);
+    lut_cost(cm->c, 6, &l6);
+    fprintf(f, "  LUT estimate (docs/lowering.md): %lld LUT4s at LUT depth %d, %lld LUT6s at depth %d\n",
+            (long long)l4.luts, l4.depth, (long long)l6.luts, l6.depth);
     fprintf(f, "  by operation:\n");
     for (int op = 0; op < OP__COUNT; op++)
         if (s.by_op[op] || s.wires_by_op[op])

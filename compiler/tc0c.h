@@ -460,6 +460,15 @@ int64_t *ir_flat_fanin(const Circuit *c);
 bool ir_flatten(const Circuit *c, GateId g, int64_t max_terms, Term **terms, uint32_t *n);
 
 void ir_stats(const Circuit *c, CircuitStats *s);
+
+/* lutcost.c: the circuit on a K-input LUT fabric (K = 4 or 6), estimated
+ * from the netlist (docs/lowering.md, "LUT cost model"). */
+typedef struct {
+    int k;
+    int64_t luts;
+    int32_t depth; /* LUT levels */
+} LutCost;
+void lut_cost(const Circuit *c, int k, LutCost *out);
 void ir_dump(const Circuit *c, FILE *f);
 
 /* The majority-gate form of a threshold gate (DESIGN.md section 3): the

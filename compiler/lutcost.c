@@ -1,0 +1,185 @@
+/*
+ * lutcost.c - what a compiled circuit would cost on a K-input LUT fabric
+ * (K = 4: iCE40, K = 6: Xilinx/ECP5), estimated from the netlist without
+ * running synthesis: LUTs and LUT levels.  The model (docs/lowering.md,
+ * "LUT cost model") mirrors how the Verilog writer's `thr` style maps:
+ *
+ * - a threshold gate whose support (the distinct 0/1 signals it reads,
+ *   through its sum nodes) has at most K signals is one LUT, one level
+ *   over its deepest support signal, whatever its weights;
+ * - otherwise it is an adder of its terms (the sum nodes it reads are
+ *   adders too, each charged once however many gates read it) and a
+ *   comparator of the sum's W bits with a constant;
+ * - an adder of B input bits (a term of weight w over a W'-bit value adds
+ *   popcount(|w|) * W' bits) into W output bits costs 2 (B - W) + W LUT4s
+ *   or 1.5 (B - W) + 1 LUT6s, and a comparator of its sum with a constant
+ *   ceil(W / (K - 1)) more; the sum and one comparator take
+ *   2 ceil(log2 B) - 2 LUT4 levels or ceil(1.6 log2 B) - 3 LUT6 levels.
+ *   These are fits to the lut4 and lut6 flows on single threshold gates of
+ *   8 to 128 inputs (ABC maps the adder into a compressor tree).
+ *
+ * It is an estimate for choosing among lowerings, not a synthesis result;
+ * docs/lowering.md lists its error against the lut4 flow.
+ */
+#include "tc0c.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SUP_MAX = 6 }; /* the largest K */
+
+typedef struct {
+    int8_t n;            /* support size, or -1 when wider than K */
+    GateId s[SUP_MAX];   /* the support, sorted */
+    int32_t lev;         /* LUT level at which the node's value is ready */
+    int width;           /* bits of the node's value (1 for a gate) */
+    bool wide_reader;    /* some reader needs this sum node as an adder */
+} Node;
+
+static int bits_for(int64_t range) {
+    int b = 1;
+    while (b < 62 && ((int64_t)1 << b) <= range) b++;
+    return b;
+}
+
+static int popcount64(int64_t w) { return __builtin_popcountll((unsigned long long)(w < 0 ? -w : w)); }
+
+/* support(g) := union of its terms' supports; -1 when more than k */
+static void support_of(const Circuit *c, Node *nd, GateId g, int k) {
+    const Term *t = ir_terms(c, g);
+    GateId u[2 * SUP_MAX + 1];
+    int n = 0;
+    nd[g].n = 0;
+    for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
+        GateId s = t[i].src;
+        if (s < 2) continue; /* constants */
+        const Node *S = &nd[s];
+        GateId one = s;
+        const GateId *src = c->gates[s].kind == G_SUM ? S->s : &one;
+        int m = c->gates[s].kind == G_SUM ? S->n : 1;
+        if (m < 0) {
+            nd[g].n = -1;
+            return;
+        }
+        for (int a = 0; a < m; a++) {
+            int b = 0;
+            while (b < n && u[b] != src[a]) b++;
+            if (b == n) {
+                if (n == k) {
+                    nd[g].n = -1;
+                    return;
+                }
+                u[n++] = src[a];
+            }
+        }
+    }
+    nd[g].n = (int8_t)n;
+    memcpy(nd[g].s, u, sizeof *u * (size_t)n);
+}
+
+static int32_t support_level(const Node *nd, GateId g) {
+    int32_t l = 0;
+    for (int i = 0; i < nd[g].n; i++)
+        if (nd[nd[g].s[i]].lev > l) l = nd[nd[g].s[i]].lev;
+    return l;
+}
+
+
+/* An adder over g's terms: adds its LUTs to *luts, returns the level at
+ * which its bits are ready (one level before a comparator over them ends). */
+static int32_t adder(const Circuit *c, const Node *nd, GateId g, int width, int k, int64_t *luts) {
+    const Term *t = ir_terms(c, g);
+    int64_t bits = 0;
+    int32_t in_lev = 0;
+    for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
+        GateId s = t[i].src;
+        if (s < 2) continue;
+        bits += (int64_t)popcount64(t[i].w) * nd[s].width;
+        if (nd[s].lev > in_lev) in_lev = nd[s].lev;
+    }
+    int64_t fa = bits > width ? bits - width : 0;
+    double lb = bits > 1 ? log2((double)bits) : 0;
+    if (k <= 4) {
+        *luts += 2 * fa + width;
+        return in_lev + max64(0, (int64_t)(2 * ceil(lb - 1e-9)) - 3);
+    }
+    *luts += (int64_t)ceil(1.5 * (double)fa) + 1;
+    return in_lev + max64(0, (int64_t)ceil(1.6 * lb - 1e-9) - 4);
+}
+
+void lut_cost(const Circuit *c, int k, LutCost *out) {
+    if (k < 2 || k > SUP_MAX) BUG("lut_cost: K = %d", k);
+    memset(out, 0, sizeof *out);
+    out->k = k;
+    Node *nd = xcalloc((size_t)c->n_gates, sizeof *nd);
+    for (GateId g = 0; g < c->n_gates; g++) nd[g].width = 1;
+    for (GateId g = 2; g < 2 + c->n_inputs; g++) {
+        nd[g].n = 1;
+        nd[g].s[0] = g;
+    }
+    /* pass 1: supports, widths; which sum nodes a wide gate reads */
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
+        const Gate *G = &c->gates[g];
+        support_of(c, nd, g, k);
+        if (G->kind == G_SUM) {
+            nd[g].width = bits_for(G->hi - G->lo);
+            continue;
+        }
+        if (nd[g].n < 0) {
+            const Term *t = ir_terms(c, g);
+            for (uint32_t i = 0; i < G->n_in; i++)
+                if (c->gates[t[i].src].kind == G_SUM) nd[t[i].src].wide_reader = true;
+        }
+        nd[g].n = 1; /* a gate is one signal to its readers */
+        nd[g].s[0] = g;
+    }
+    /* a materialized sum node's sum-node terms are materialized too */
+    for (GateId g = c->n_gates - 1; g >= 2 + c->n_inputs; g--) {
+        if (c->gates[g].kind != G_SUM || !nd[g].wide_reader) continue;
+        const Term *t = ir_terms(c, g);
+        for (uint32_t i = 0; i < c->gates[g].n_in; i++)
+            if (c->gates[t[i].src].kind == G_SUM) nd[t[i].src].wide_reader = true;
+    }
+    /* pass 2: LUTs and levels, in topological (id) order */
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
+        const Gate *G = &c->gates[g];
+        if (G->kind == G_SUM) {
+            /* absorbed into its readers' LUTs unless a wide gate reads it */
+            if (!nd[g].wide_reader) continue;
+            if (nd[g].n >= 0 && nd[g].n <= k) {
+                out->luts += nd[g].width;
+                nd[g].lev = support_level(nd, g) + 1;
+            } else {
+                nd[g].lev = adder(c, nd, g, nd[g].width, k, &out->luts);
+            }
+            continue;
+        }
+        /* the gate's own support, recomputed (pass 1 replaced it by g itself) */
+        support_of(c, nd, g, k);
+        if (nd[g].n >= 0) {
+            out->luts++;
+            nd[g].lev = support_level(nd, g) + 1;
+        } else {
+            int64_t lo = 0, hi = 0;
+            const Term *t = ir_terms(c, g);
+            for (uint32_t i = 0; i < G->n_in; i++) {
+                const Gate *S = &c->gates[t[i].src];
+                int64_t a = t[i].w * S->lo, b = t[i].w * S->hi;
+                lo += a < b ? a : b;
+                hi += a < b ? b : a;
+            }
+            int w = bits_for(hi - lo);
+            int32_t ready;
+            if (G->n_in == 1 && c->gates[t[0].src].kind == G_SUM) ready = nd[t[0].src].lev; /* [S >= t] */
+            else ready = adder(c, nd, g, w, k, &out->luts);
+            out->luts += (w + k - 2) / (k - 1);
+            nd[g].lev = ready + 1;
+        }
+        nd[g].n = 1;
+        nd[g].s[0] = g;
+    }
+    for (int i = 0; i < c->n_outputs; i++)
+        if (nd[c->outputs[i]].lev > out->depth) out->depth = nd[c->outputs[i]].lev;
+    free(nd);
+}
