@@ -4,6 +4,8 @@
 # `make board BOARD=arty_a7_35t MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = Digilent Arty A7-35T
 FAMILY      = xilinx
+# the compiler's lowering choice for this fabric (tc0c --target, docs/cli.md)
+COMPILE_FLAGS = --target lut6
 DEVICE      = xc7a35t
 PACKAGE     = csg324
 PART        = xc7a35ticsg324-1L

@@ -4,6 +4,8 @@
 # `make board BOARD=hx8k MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = iCE40-HX8K Breakout Board
 FAMILY      = ice40
+# the compiler's lowering choice for this fabric (tc0c --target, docs/cli.md)
+COMPILE_FLAGS = --target lut4
 DEVICE      = hx8k
 PACKAGE     = ct256
 PART        = iCE40HX8K-CT256

@@ -4,6 +4,8 @@
 # (boards/board.sh; KEY = value lines; docs/boards.md).
 NAME        = iCEBreaker v1.0
 FAMILY      = ice40
+# the compiler's lowering choice for this fabric (tc0c --target, docs/cli.md)
+COMPILE_FLAGS = --target lut4
 DEVICE      = up5k
 PACKAGE     = sg48
 PART        = iCE40UP5K-SG48

@@ -3,6 +3,8 @@
 # `make board BOARD=tangnano9k MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = Sipeed Tang Nano 9K
 FAMILY      = gowin
+# the compiler's lowering choice for this fabric (tc0c --target, docs/cli.md)
+COMPILE_FLAGS = --target lut4
 DEVICE      = GW1N-9C
 PACKAGE     = QN88P
 PART        = GW1NR-LV9QN88PC6/I5

@@ -5,6 +5,8 @@
 # `make board BOARD=ulx3s MODEL=... N=...` reads this file (boards/board.sh).
 NAME        = ULX3S 85F
 FAMILY      = ecp5
+# the compiler's lowering choice for this fabric (tc0c --target, docs/cli.md)
+COMPILE_FLAGS = --target lut4
 DEVICE      = 85k
 PACKAGE     = CABGA381
 PART        = LFE5U-85F-6BG381C

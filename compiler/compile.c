@@ -590,7 +590,8 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         bits += places[k];
     }
     if (bits > 0 && ((int64_t)1 << (bits < 62 ? bits : 62)) > MAX_BUILDS) subsets = false;
-    bool choose = !o->variant && (o->max_depth || o->objective == OBJ_SIZE);
+    /* a LUT target always chooses: its default is the smallest LUT depth */
+    bool choose = !o->variant && (o->max_depth || o->objective == OBJ_SIZE || o->target);
     int64_t n_combo = !choose ? 1 : subsets ? (int64_t)1 << bits : (int64_t)1 << N_SWITCHES;
     LowerOpts saved = lower_opts;
     Compiled best = {0};
@@ -616,20 +617,38 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         }
         if (!len) snprintf(name, sizeof cm.variant, "threshold");
         if (choose && combo > 0 && !strcmp(name, "threshold")) continue; /* a switch with no place */
+        if (choose && (lower_opts.tournament & lower_opts.tournament_values)) continue; /* values win: built */
         build(m, o, &cm);
+        /* depth and size: threshold levels and wires, or for a LUT target
+         * the estimated LUT levels and LUTs (lutcost.c) */
         CircuitStats st;
         ir_stats(cm.c, &st);
+        int32_t dep = st.depth;
+        int64_t size = st.wires;
+        if (o->target) {
+            LutCost lc;
+            lut_cost(cm.c, o->target, &lc);
+            dep = lc.depth;
+            size = lc.luts;
+        }
         if (!o->quiet)
-            fprintf(stderr, "tc0c: n=%d variant %s: depth %d, %lld gates, %lld wires\n", o->n, name, st.depth,
-                    (long long)st.gates, (long long)st.wires);
-        if (st.depth < min_d) min_d = st.depth;
-        bool fits = o->objective == OBJ_SIZE || !o->max_depth || st.depth <= o->max_depth;
-        bool take = fits && (!best.c || st.wires < best_w || (st.wires == best_w && st.depth < best_d));
+            fprintf(stderr, "tc0c: n=%d variant %s: depth %d, %lld gates, %lld wires%s\n", o->n, name, st.depth,
+                    (long long)st.gates, (long long)st.wires, o->target ? "" : "");
+        if (!o->quiet && o->target)
+            fprintf(stderr, "tc0c: n=%d variant %s: about %lld LUT%ds at LUT depth %d (estimate)\n", o->n, name,
+                    (long long)size, o->target, dep);
+        if (dep < min_d) min_d = dep;
+        bool fits = o->objective == OBJ_SIZE || !o->max_depth || dep <= o->max_depth;
+        bool take;
+        if (o->objective == OBJ_DEPTH && !o->max_depth) /* the smallest depth, then the smallest size */
+            take = !best.c || dep < best_d || (dep == best_d && size < best_w);
+        else
+            take = fits && (!best.c || size < best_w || (size == best_w && dep < best_d));
         if (take) {
             compiled_free(&best);
             best = cm;
-            best_d = st.depth;
-            best_w = st.wires;
+            best_d = dep;
+            best_w = size;
         } else {
             compiled_free(&cm);
         }
@@ -638,17 +657,19 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
     out->min_depth = min_d;
     out->objective = o->objective;
     out->max_depth = o->max_depth ? o->max_depth : min_d;
+    out->target = o->target;
     if (!best.c) {
         out->below_min_depth = true;
-        fprintf(stderr,
-                "tc0c: %s (%s) at n=%d: --max-depth %d is below the smallest threshold depth reachable, %d%s%s.\n",
-                m->name, m->path ? m->path : "?", o->n, o->max_depth, min_d, o->variant ? " with --variant " : "",
+        fprintf(stderr, "tc0c: %s (%s) at n=%d: --max-depth %d is below the smallest %s reachable, %d%s%s.\n",
+                m->name, m->path ? m->path : "?", o->n, o->max_depth,
+                o->target ? "estimated LUT depth" : "threshold depth", min_d, o->variant ? " with --variant " : "",
                 o->variant ? o->variant : "");
         return false;
     }
     best.min_depth = out->min_depth;
     best.objective = out->objective;
     best.max_depth = out->max_depth;
+    best.target = out->target;
     *out = best;
     return true;
 }

@@ -55,7 +55,9 @@ static void usage(FILE *f) {
             "--max-depth D keeps the variant with the fewest wires whose threshold\n"
             "depth is at most D (default: the constant-depth lowering, the smallest\n"
             "depth; exit 2 below the smallest reachable); --objective size: fewest\n"
-            "wires whatever the depth; --variant threshold|tournament|\n"
+            "wires whatever the depth; --target lut4|lut6: depth and size are the\n"
+            "estimated LUT levels and LUTs of a K-input LUT fabric (default thr:\n"
+            "threshold levels and wires); --variant threshold|tournament|\n"
             "tournament_values builds one\n"
             "variant only (compile, verify, stats, vectors; docs/lowering.md).\n"
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
@@ -86,7 +88,7 @@ static int usage_error(const char *fmt, const char *arg) {
 typedef struct {
     const char *pos[2]; /* positional arguments: MODEL [STRING] */
     int n_pos;
-    const char *outdir, *gates, *objective, *variant, *bits;
+    const char *outdir, *gates, *objective, *variant, *bits, *target;
     long long n, max_gates, max_mem, random, seed, pipeline, max_depth;
     bool quiet, dump, exhaustive, emit_ref, trace;
     bool given[24]; /* per OPTIONS entry: seen on the command line */
@@ -115,6 +117,7 @@ static const OptSpec OPTIONS[] = {
     {"--gates", OPT_STR, 0, 0, "thr|maj|cells", offsetof(Args, gates)},
     {"--max-depth", OPT_INT, 1, 1000000, NULL, offsetof(Args, max_depth)},
     {"--objective", OPT_STR, 0, 0, "depth|size", offsetof(Args, objective)},
+    {"--target", OPT_STR, 0, 0, "thr|lut4|lut6", offsetof(Args, target)},
     {"--variant", OPT_STR, 0, 0, "threshold|tournament|tournament_values", offsetof(Args, variant)},
     {"--bits", OPT_STR, 0, 0, "thermo|blocks|tree", offsetof(Args, bits)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
@@ -124,7 +127,7 @@ static const OptSpec OPTIONS[] = {
     {"--trace", OPT_FLAG, 0, 0, NULL, offsetof(Args, trace)},
 };
 /* The lowering choice's options, accepted by every command that compiles. */
-#define CHOICE_OPTS "--max-depth --objective --variant --bits"
+#define CHOICE_OPTS "--max-depth --objective --variant --bits --target"
 #define N_OPTIONS ((int)(sizeof OPTIONS / sizeof OPTIONS[0]))
 _Static_assert(sizeof OPTIONS / sizeof OPTIONS[0] <= sizeof((Args *)0)->given, "Args.given too small");
 
@@ -301,7 +304,8 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
                      .quiet = a->quiet,
                      .max_depth = (int)a->max_depth,
                      .objective = a->objective && !strcmp(a->objective, "size") ? OBJ_SIZE : OBJ_DEPTH,
-                     .variant = a->variant};
+                     .variant = a->variant,
+                     .target = !a->target || !strcmp(a->target, "thr") ? 0 : !strcmp(a->target, "lut4") ? 4 : 6};
     if (a->objective && !strcmp(a->objective, "size") && a->max_depth) {
         fprintf(stderr, "tc0c %s: --max-depth and --objective size exclude each other\n", cmd);
         return EXIT_USAGE;
@@ -398,16 +402,24 @@ static int write_ref(const Args *a, const Model *m) {
 /* The lowering choice (docs/lowering.md "Depth budget and the choice"). */
 static const char *objective_name(Objective o) { return o == OBJ_SIZE ? "size" : "depth"; }
 
+static const char *target_name(int t) { return t == 4 ? "lut4" : t == 6 ? "lut6" : "thr"; }
+
 static void add_choice_json(cJSON *j, const Compiled *cm) {
     cJSON_AddStringToObject(j, "variant", cm->variant);
+    cJSON_AddStringToObject(j, "target", target_name(cm->target));
     cJSON_AddStringToObject(j, "objective", objective_name(cm->objective));
     cJSON_AddNumberToObject(j, "max_depth", cm->max_depth);
     cJSON_AddNumberToObject(j, "min_depth", cm->min_depth);
 }
 
 static void print_choice(const Compiled *cm, FILE *f) {
+    const char *lut = cm->target ? target_name(cm->target) : NULL;
     if (cm->objective == OBJ_SIZE)
-        fprintf(f, "lowering: variant %s, objective size (smallest depth built %d)\n", cm->variant, cm->min_depth);
+        fprintf(f, "lowering: variant %s, objective size%s%s (smallest %sdepth built %d)\n", cm->variant,
+                lut ? ", target " : "", lut ? lut : "", lut ? "estimated LUT " : "", cm->min_depth);
+    else if (lut)
+        fprintf(f, "lowering: variant %s, target %s, estimated LUT depth budget %d (smallest reachable %d)\n",
+                cm->variant, lut, cm->max_depth, cm->min_depth);
     else
         fprintf(f, "lowering: variant %s, depth budget %d (smallest reachable %d)\n", cm->variant, cm->max_depth,
                 cm->min_depth);

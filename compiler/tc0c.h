@@ -650,7 +650,8 @@ typedef struct {
     bool quiet;        /* no progress on stderr */
     int max_depth;     /* threshold levels of the whole circuit; 0: the minimum reachable */
     Objective objective;
-    const char *variant; /* "threshold" or "tournament": build only that; NULL: choose */
+    const char *variant; /* a switch's name ("tournament", ...) or "threshold": build only that; NULL: choose */
+    int target;          /* 0: threshold gates and levels; 4 or 6: estimated K-input LUTs and LUT levels (lutcost.c) */
 } CompileOpts;
 
 /* The pre-build estimate (estimate.c; docs/lowering.md "The size guard"):
@@ -669,6 +670,7 @@ typedef struct {
     int min_depth;    /* the smallest depth among the variants built */
     int max_depth;    /* the budget applied (the minimum when none was given) */
     Objective objective;
+    int target;           /* as CompileOpts.target: what depth and size above count */
     bool below_min_depth; /* compile_model failed: max_depth < min_depth */
     int bits_per_token;
     int label_bits;   /* OUT_LABEL: bits per position */
