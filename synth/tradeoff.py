@@ -12,7 +12,8 @@ For each configuration (model and n) the sweep compiles the model with
 `--objective depth` (the minimum depth, the default) and `--objective
 size` (the fewest wires whatever the depth), then with `--max-depth D`
 for every D between the two depths (at most --max-points budgets, evenly
-spread, both ends kept).  Each compiled netlist goes through the lut4
+spread, both ends kept), and with `--target lut4` (the variant whose
+estimated LUT4 depth is smallest).  Each compiled netlist goes through the lut4
 flow of synth/report.py (cached in build/report/cache by Verilog text, so
 a re-run only synthesizes what changed); the arithmetic reference RTL
 (`tc0c compile --emit-ref`) is synthesized once per configuration.  It
@@ -93,11 +94,14 @@ def sweep_config(cfg, n, tc0c, timeout, max_points, want_ref, use_cache):
         rows.append(r)
     if last["depth"] != first["depth"]:
         rows.append(last)
+    lut, _ = point(cfg, n, ["--target", "lut4"], tc0c, timeout, False, use_cache, "_tlut4")
+    rows.append(lut)
     merged = []
     for r in rows:  # equal circuits: one row, all budgets named
         key = (r["depth"], r["gates"], r["wires"], r["edges"])
-        if merged and (merged[-1]["depth"], merged[-1]["gates"], merged[-1]["wires"], merged[-1]["edges"]) == key:
-            merged[-1]["args_also"] = merged[-1].get("args_also", []) + [r["args"]]
+        same = [q for q in merged if (q["depth"], q["gates"], q["wires"], q["edges"]) == key]
+        if same:
+            same[0]["args_also"] = same[0].get("args_also", []) + [r["args"]]
             continue
         merged.append(r)
     print(f"tradeoff: {cfg} n={n}: {len(merged)} distinct points in {time.monotonic() - t0:.0f} s", file=sys.stderr)
@@ -107,8 +111,12 @@ def sweep_config(cfg, n, tc0c, timeout, max_points, want_ref, use_cache):
 def budget_text(r):
     names = []
     for a in [r["args"]] + r.get("args_also", []):
-        names.append({"--objective": {"depth": "min", "size": "size"}}.get(a[0], {}).get(a[1], a[1])
-                     if a[0] == "--objective" else f"≤ {a[1]}")
+        if a[0] == "--objective":
+            names.append({"depth": "min", "size": "size"}[a[1]])
+        elif a[0] == "--target":
+            names.append(f"**--target {a[1]}**")
+        else:
+            names.append(f"≤ {a[1]}")
     return ", ".join(dict.fromkeys(names))
 
 
@@ -140,10 +148,11 @@ def table(results):
 
 
 def monotone(results):
-    """a larger budget must never give more wires: the list of violations"""
+    """a larger budget must never give more wires (the threshold budgets,
+    not the LUT target's choice): the list of violations"""
     bad = []
     for res in results:
-        pts = sorted(res["points"], key=lambda r: r["depth"])
+        pts = sorted((r for r in res["points"] if r["args"][0] != "--target"), key=lambda r: r["depth"])
         for a, b in zip(pts, pts[1:]):
             if b["wires"] > a["wires"]:
                 bad.append(f"{res['model']} n={res['n']}: depth {b['depth']} has {b['wires']} wires "
