@@ -86,6 +86,18 @@ expect 1 "--max-depth needs a whole number" "$T" stats $A -n 4 --max-depth x
 expect 1 "--objective takes depth|size, got 'wires'" "$T" stats $A -n 4 --objective wires
 expect 1 "--variant takes threshold|tournament|tournament_values" "$T" verify $A -n 4 --variant fast
 expect 1 "exclude each other" "$T" stats $A -n 4 --max-depth 9 --objective size
+expect 1 "--target takes thr|lut4|lut6, got 'lut5'" "$T" stats $A -n 4 --target lut5
+expect 0 "variant tournament_values=3, target lut4, estimated LUT depth budget" "$T" stats $A -n 16 --target lut4
+expect 2 "below the smallest estimated LUT depth reachable" "$T" stats $A -n 16 --target lut4 --max-depth 3
+expect 0 "variant threshold, depth budget 8" "$T" stats $A -n 16 --target thr
+"$T" compile $A -n 8 --target lut6 --quiet -o "$tmp/t6" >/dev/null 2>&1 &&
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(not (s["target"] == "lut6" and s["lut6_estimate"]["luts"] > 0 and s["lut4_estimate"]["depth"] > 0))' "$tmp/t6/anbn_n8.stats.json" &&
+  ok || bad "compile --target lut6: stats.json lacks target or the LUT estimates"
+for tg in lut4 lut6; do
+  for mn in anbn:7 dyck1:7 parity:6 majority:7; do
+    "$T" verify models/${mn%%:*}.json -n ${mn##*:} --target $tg --quiet >/dev/null 2>&1 && ok || bad "verify $mn --target $tg"
+  done
+done
 expect 2 "--max-depth 7 is below the smallest threshold depth reachable, 8" "$T" stats $A -n 16 --max-depth 7
 expect 2 "below the smallest threshold depth reachable, 11 with --variant tournament" "$T" verify $A -n 8 --max-depth 8 --variant tournament
 expect 0 "variant threshold, depth budget 8 (smallest reachable 8)" "$T" stats $A -n 16
@@ -95,7 +107,7 @@ expect 0 "variant tournament_values=3, objective size" "$T" stats $A -n 16 --obj
   python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(not (s["max_depth"] == 10 and s["min_depth"] == 8 and s["objective"] == "depth" and s["depth"] <= 10 and s["variant"].startswith("tournament")))' "$tmp/b/anbn_n8.stats.json" &&
   ok || bad "compile --max-depth 10: stats.json lacks the budget, objective or variant"
 # every budget verifies, and a larger budget never gives more wires
-for mn in anbn:6 dyck1:6 parity:5; do
+for mn in anbn:6 dyck1:6 parity:5 first_eq_last:5 majority:5 prefix_majority:5 parity_ln:5; do
   m=models/${mn%%:*}.json n=${mn##*:} prev=""
   for d in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 20; do
     out=$("$T" stats "$m" -n "$n" --max-depth $d 2>&1); rc=$?

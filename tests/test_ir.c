@@ -879,6 +879,66 @@ static void test_majority(void) {
     CHECK(checked > 1000, "only %d majority gates checked", checked);
 }
 
+/* lutcost.c: the LUT model of docs/lowering.md "LUT cost model" on small
+ * circuits whose figures follow from its rules. */
+static LutCost lut_of(Circuit *c, int k) {
+    LutCost lc;
+    lut_cost(c, k, &lc);
+    return lc;
+}
+
+static void test_lut_cost(void) {
+    /* a 4-input majority (a sum node of 4 terms): one LUT4, one level */
+    Circuit *c = ir_new(16);
+    GateId in[16];
+    int64_t one[16];
+    for (int i = 0; i < 16; i++) in[i] = ir_input(i), one[i] = 1;
+    Form f = form_of(0, 4, in, one);
+    ir_add_output(c, ir_thr(c, &f, 2));
+    form_free(&f);
+    LutCost l4 = lut_of(c, 4), l6 = lut_of(c, 6);
+    CHECK(l4.luts == 1 && l4.depth == 1, "4-input majority: %lld LUT4s, depth %d (1, 1)", (long long)l4.luts, l4.depth);
+    CHECK(l6.luts == 1 && l6.depth == 1, "4-input majority: %lld LUT6s, depth %d (1, 1)", (long long)l6.luts, l6.depth);
+    /* a 6-input majority: one LUT6; for LUT4 an adder of 6 bits into 3
+     * (2 (6 - 3) + 3 = 9) and a comparator (ceil(3 / 3) = 1), levels
+     * 2 ceil(log2 6) - 3 = 3 plus the comparator's 1 */
+    ir_free(c);
+    c = ir_new(16);
+    f = form_of(0, 6, in, one);
+    ir_add_output(c, ir_thr(c, &f, 3));
+    form_free(&f);
+    l4 = lut_of(c, 4);
+    l6 = lut_of(c, 6);
+    CHECK(l6.luts == 1 && l6.depth == 1, "6-input majority: %lld LUT6s, depth %d (1, 1)", (long long)l6.luts, l6.depth);
+    CHECK(l4.luts == 10 && l4.depth == 4, "6-input majority: %lld LUT4s, depth %d (10, 4)", (long long)l4.luts,
+          l4.depth);
+    /* a second threshold over the same sum adds only its comparator */
+    f = form_of(0, 6, in, one);
+    ir_add_output(c, ir_thr(c, &f, 5));
+    form_free(&f);
+    LutCost l4b = lut_of(c, 4);
+    CHECK(l4b.luts == l4.luts + 1 && l4b.depth == l4.depth, "two thresholds on one sum: %lld LUT4s (%lld + 1)",
+          (long long)l4b.luts, (long long)l4.luts);
+    /* a chain of two ANDs: two LUTs, two levels; wider sums cost more */
+    ir_free(c);
+    c = ir_new(16);
+    ir_add_output(c, ir_and(c, ir_and(c, in[0], in[1]), in[2]));
+    l4 = lut_of(c, 4);
+    CHECK(l4.luts == 2 && l4.depth == 2, "AND chain: %lld LUT4s, depth %d (2, 2)", (long long)l4.luts, l4.depth);
+    int64_t prev = 0;
+    for (int n = 5; n <= 16; n++) {
+        ir_free(c);
+        c = ir_new(16);
+        f = form_of(0, n, in, one);
+        ir_add_output(c, ir_thr(c, &f, (n + 1) / 2));
+        form_free(&f);
+        l4 = lut_of(c, 4);
+        CHECK(l4.luts > prev, "majority of %d: %lld LUT4s, not above %lld", n, (long long)l4.luts, (long long)prev);
+        prev = l4.luts;
+    }
+    ir_free(c);
+}
+
 int main(void) {
     test_forms();
     test_normal_form();
@@ -894,5 +954,6 @@ int main(void) {
     test_reach();
     test_refusals();
     test_majority();
+    test_lut_cost();
     return check_done("test_ir");
 }
