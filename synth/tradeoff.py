@@ -143,7 +143,7 @@ def table(results):
         if res["ref"]:
             L.append(f"| {res['model']} | {res['n']} | arithmetic RTL | - | - | - | - | "
                      f"{fmt(ref.get('lut4')) if ref.get('lut4_status') == 'ok' else ref.get('lut4_status')} | "
-                     f"{fmt(ref.get('lut4_depth'))} | 1.00 | 1.00 |")
+                     f"{fmt(ref.get('lut4_depth'))} | " + ("1.00 | 1.00 |" if ref.get("lut4") else "- | - |"))
     return "\n".join(L)
 
 
