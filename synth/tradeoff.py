@@ -25,6 +25,8 @@ Plot: python3-matplotlib (Debian); without it the table is still written.
 """
 import argparse
 import json
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,6 +58,16 @@ def lut4(res):
     return None, None, "skipped (size)" if res.get("status") == "skipped" else res.get("status", "?")
 
 
+def verify(cfg, n, args, tc0c):
+    """`tc0c verify` of the same point: all strings when at most 1,000, else 1,000 random"""
+    cmd = [tc0c, "verify", str(model_path(cfg)), "-n", str(n), "--random", "1000", "--quiet"] + list(args)
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {(p.stdout + p.stderr).strip()[-300:]}")
+    m = re.search(r"on (\d+) (\(all\) |random )?strings", p.stdout + p.stderr)
+    return f"{int(m.group(1)):,}" + (" (all)" if m and m.group(2) == "(all) " else " random") if m else "yes"
+
+
 def point(cfg, n, args, tc0c, timeout, want_ref, use_cache, tag):
     """one compiled netlist (and, with want_ref, the RTL): a row dict"""
     rep = report.make_report(model_path(cfg), n, tc0c, ROOT / "build" / "report", ["lut4"], timeout, None,
@@ -65,7 +77,7 @@ def point(cfg, n, args, tc0c, timeout, want_ref, use_cache, tag):
     row = {"model": cfg, "n": n, "args": list(args), "depth": c["depth"], "gates": c["gates"],
            "wires": c.get("wires"), "edges": c.get("edges"), "lut4": luts, "lut4_depth": ldepth,
            "lut4_status": status, "cpu_s": cpu(rep["thr"]["flows"].get("lut4")),
-           "choices": c.get("choices")}
+           "variant": c.get("variant"), "verified": verify(cfg, n, args, tc0c)}
     ref = None
     if want_ref and "ratios" in rep:
         rl, rd, rs = lut4(rep["ref"]["flows"].get("lut4"))
@@ -125,9 +137,9 @@ def fmt(v):
 
 
 def table(results):
-    L = ["| model | n | budget | threshold depth | gates | wires | edges | LUT4 | LUT4 depth | LUT4 ratio / RTL "
-         "| depth ratio / RTL |",
-         "|---|---|---|---|---|---|---|---|---|---|---|"]
+    L = ["| model | n | budget | variant | threshold depth | gates | wires | edges | LUT4 | LUT4 depth "
+         "| LUT4 ratio / RTL | depth ratio / RTL | verified strings |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for res in results:
         ref = res["ref"] or {}
         for r in res["points"]:
@@ -136,14 +148,14 @@ def table(results):
                 lr = f"{r['lut4'] / ref['lut4']:.2f}"
             if r["lut4_depth"] and ref.get("lut4_depth"):
                 dr = f"{r['lut4_depth'] / ref['lut4_depth']:.2f}"
-            L.append(f"| {res['model']} | {res['n']} | {budget_text(r)} | {r['depth']} | {fmt(r['gates'])} | "
-                     f"{fmt(r['wires'])} | {fmt(r['edges'])} | "
+            L.append(f"| {res['model']} | {res['n']} | {budget_text(r)} | {r.get('variant') or '-'} | {r['depth']} | "
+                     f"{fmt(r['gates'])} | {fmt(r['wires'])} | {fmt(r['edges'])} | "
                      f"{fmt(r['lut4']) if r['lut4_status'] == 'ok' else r['lut4_status']} | "
-                     f"{fmt(r['lut4_depth'])} | {lr} | {dr} |")
+                     f"{fmt(r['lut4_depth'])} | {lr} | {dr} | {r.get('verified', '-')} |")
         if res["ref"]:
-            L.append(f"| {res['model']} | {res['n']} | arithmetic RTL | - | - | - | - | "
+            L.append(f"| {res['model']} | {res['n']} | arithmetic RTL | - | - | - | - | - | "
                      f"{fmt(ref.get('lut4')) if ref.get('lut4_status') == 'ok' else ref.get('lut4_status')} | "
-                     f"{fmt(ref.get('lut4_depth'))} | " + ("1.00 | 1.00 |" if ref.get("lut4") else "- | - |"))
+                     f"{fmt(ref.get('lut4_depth'))} | " + ("1.00 | 1.00 |" if ref.get("lut4") else "- | - |") + " - |")
     return "\n".join(L)
 
 
