@@ -145,202 +145,259 @@ static int hard_ordinal(const Model *m, int l, int h) {
 }
 
 /* ---- 4: one attention head; writes A[i*width + off + c] ---- */
-static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int off) {
-    const Model *m = C->m;
-    int N = C->N, d = m->d_model, dh = hd->d_head, p = m->p;
-    Circuit *c = C->c;
-    Val *Q = xcalloc((size_t)N * (size_t)dh, sizeof *Q);
-    Val *K = xcalloc((size_t)N * (size_t)dh, sizeof *K);
-    Val *V = xcalloc((size_t)N * (size_t)dh, sizeof *V);
-    c->cur_origin = origin_make(l, h, OP_QKV);
-    for (int j = 0; j < N; j++)
+/* One head's working set: its q, k, v per position, the scores of the
+ * current query, the flags, and what is built once per head. */
+typedef struct {
+    Ctx *C;
+    int l, h, N, dh, p;
+    const Head *hd;
+    Val *Q, *K, *V; /* [j * dh + k] */
+    Val *S;         /* the current query's scores s_0..s_(cnt-1) */
+    GateId *flag, *tie;
+    int64_t *bt; /* softmax: the tables of the bits of exp[s], bt_bits of them */
+    int bt_bits;
+    Form *P[MAX_D_HEAD]; /* causal uniform: the prefix sums of each value channel */
+    int64_t *plo[MAX_D_HEAD], *phi[MAX_D_HEAD];
+} HeadCtx;
+
+/* q, k, v of every position (k and q not for a uniform head) */
+static void head_qkv(HeadCtx *H) {
+    const Head *hd = H->hd;
+    int dh = H->dh, d = H->C->m->d_model;
+    H->C->c->cur_origin = origin_make(H->l, H->h, OP_QKV);
+    for (int j = 0; j < H->N; j++)
         for (int k = 0; k < dh; k++) {
-            const Val *x = C->X + (size_t)j * d;
-            V[j * dh + k] = affine_requant(C, &hd->wv, k, hd->bv[k], hd->v_shift, x);
+            const Val *x = H->C->X + (size_t)j * d;
+            H->V[j * dh + k] = affine_requant(H->C, &hd->wv, k, hd->bv[k], hd->v_shift, x);
             if (hd->kind != ATTN_UNIFORM) {
-                Q[j * dh + k] = affine_requant(C, &hd->wq, k, hd->bq[k], hd->q_shift, x);
-                K[j * dh + k] = affine_requant(C, &hd->wk, k, hd->bk[k], hd->k_shift, x);
+                H->Q[j * dh + k] = affine_requant(H->C, &hd->wq, k, hd->bq[k], hd->q_shift, x);
+                H->K[j * dh + k] = affine_requant(H->C, &hd->wk, k, hd->bk[k], hd->k_shift, x);
             }
         }
-    Val *S = xcalloc((size_t)N, sizeof *S);
-    GateId *flag = xcalloc((size_t)N, sizeof *flag), *tie = xcalloc((size_t)N, sizeof *tie);
-    /* softmax: the tables of the bits of exp[s], built once per head */
-    int64_t *bt = NULL;
-    int bt_bits = 0;
-    if (hd->kind == ATTN_SOFTMAX) {
-        int64_t emax = 0;
-        for (int64_t v = 0; v < ((int64_t)1 << p); v++) emax = max64(emax, hd->exp[v]);
-        while (((int64_t)1 << bt_bits) <= emax) bt_bits++;
-        bt = xmalloc(sizeof *bt * ((size_t)(bt_bits ? bt_bits : 1) << p));
-        for (int b = 0; b < bt_bits; b++)
-            for (int64_t v = 0; v < ((int64_t)1 << p); v++) bt[((size_t)b << p) + (size_t)v] = (hd->exp[v] >> b) & 1;
+}
+
+/* softmax: the tables of the bits of exp[s], built once per head */
+static void head_exp_bits(HeadCtx *H) {
+    int p = H->p;
+    int64_t emax = 0;
+    for (int64_t v = 0; v < ((int64_t)1 << p); v++) emax = max64(emax, H->hd->exp[v]);
+    while (((int64_t)1 << H->bt_bits) <= emax) H->bt_bits++;
+    H->bt = xmalloc(sizeof *H->bt * ((size_t)(H->bt_bits ? H->bt_bits : 1) << p));
+    for (int b = 0; b < H->bt_bits; b++)
+        for (int64_t v = 0; v < ((int64_t)1 << p); v++) H->bt[((size_t)b << p) + (size_t)v] = (H->hd->exp[v] >> b) & 1;
+}
+
+/* causal uniform: the prefix sums of each value channel, shared by the
+ * positions (docs/lowering.md "Prefix sums shared across positions") */
+static void head_prefix_sums(HeadCtx *H) {
+    int N = H->N, dh = H->dh;
+    H->C->c->cur_origin = origin_make(H->l, H->h, OP_DIV);
+    Form *x = xcalloc((size_t)N, sizeof *x);
+    for (int k = 0; k < dh; k++) {
+        H->P[k] = xcalloc((size_t)N, sizeof *H->P[k]);
+        H->plo[k] = xcalloc((size_t)N, sizeof *H->plo[k]);
+        H->phi[k] = xcalloc((size_t)N, sizeof *H->phi[k]);
+        for (int j = 0; j < N; j++) {
+            x[j] = H->V[j * dh + k].form; /* borrowed */
+            H->plo[k][j] = (j ? H->plo[k][j - 1] : 0) + H->V[j * dh + k].lo;
+            H->phi[k][j] = (j ? H->phi[k][j - 1] : 0) + H->V[j * dh + k].hi;
+        }
+        form_prefix_sums(H->C->c, x, N, H->P[k]);
     }
-    /* causal uniform: the prefix sums of each value channel, shared */
-    Form *P[MAX_D_HEAD] = {0};
-    int64_t *plo[MAX_D_HEAD] = {0}, *phi[MAX_D_HEAD] = {0};
-    if (hd->kind == ATTN_UNIFORM && hd->causal) {
-        c->cur_origin = origin_make(l, h, OP_DIV);
-        Form *x = xcalloc((size_t)N, sizeof *x);
+    free(x);
+}
+
+/* 4.2 uniform: a[k] = floor(sum of v over the cnt visible positions / cnt) */
+static void head_uniform(HeadCtx *H, int i, int cnt, Val *a) {
+    Circuit *c = H->C->c;
+    int dh = H->dh;
+    c->cur_origin = origin_make(H->l, H->h, OP_DIV);
+    for (int k = 0; k < dh; k++) {
+        Val sum = H->hd->causal ? val_prefix(c, H->P[k] + i, H->plo[k][i], H->phi[k][i]) : val_const(0);
+        for (int j = 0; !H->hd->causal && j < cnt; j++) {
+            Val t = val_lin(&sum, 1, &H->V[j * dh + k], 1, 0);
+            val_free(&sum);
+            sum = t;
+        }
+        Val z = val_const(cnt);
+        a[k] = val_div(c, &sum, &z, floor_div(sum.lo, cnt), floor_div(sum.hi, cnt));
+        val_free(&sum);
+    }
+}
+
+/* 4.1: S[j] = requant(q_i . k_j, score_shift) for the visible j */
+static void head_scores(HeadCtx *H, int i, int cnt) {
+    Circuit *c = H->C->c;
+    int dh = H->dh;
+    c->cur_origin = origin_make(H->l, H->h, OP_SCORE);
+    for (int j = 0; j < cnt; j++) {
+        Val dot = val_const(0);
         for (int k = 0; k < dh; k++) {
-            P[k] = xcalloc((size_t)N, sizeof *P[k]);
-            plo[k] = xcalloc((size_t)N, sizeof *plo[k]);
-            phi[k] = xcalloc((size_t)N, sizeof *phi[k]);
-            for (int j = 0; j < N; j++) {
-                x[j] = V[j * dh + k].form; /* borrowed */
-                plo[k][j] = (j ? plo[k][j - 1] : 0) + V[j * dh + k].lo;
-                phi[k][j] = (j ? phi[k][j - 1] : 0) + V[j * dh + k].hi;
-            }
-            form_prefix_sums(c, x, N, P[k]);
+            Val pr = val_mul(c, &H->Q[i * dh + k], &H->K[j * dh + k]);
+            Val t = val_lin(&dot, 1, &pr, 1, 0);
+            val_free(&dot);
+            val_free(&pr);
+            dot = t;
         }
-        free(x);
+        H->S[j] = val_requant(c, &dot, NULL, H->hd->score_shift, H->p);
+        val_free(&dot);
     }
+}
+
+/* 4.3 hard and 4.4 saturated: the selection by flags (max + argmax, or
+ * the tournament argmax), or for a hard head the tournament that carries
+ * the values; vlo, vhi: each channel's range over the visible positions */
+static void head_select(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const int64_t *vhi) {
+    Circuit *c = H->C->c;
+    const Head *hd = H->hd;
+    int dh = H->dh;
+    int hard_k = hd->kind == ATTN_HARD ? (int)min64(hard_ordinal(H->C->m, H->l, H->h), 63) : -1;
+    c->cur_origin = origin_make(H->l, H->h, OP_SELECT);
+    if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) {
+        select_tournament_values(c, H->S, cnt, H->V, dh, a); /* select.c: no flags, no mix */
+        return;
+    }
+    if (hard_k >= 0 && (lower_opts.tournament >> hard_k & 1)) {
+        select_tournament(c, H->S, cnt, H->flag); /* select.c: log depth, O(cnt) comparisons */
+    } else {
+        Val mx = val_max(c, H->S, cnt);
+        val_argmax(c, H->S, cnt, &mx, H->flag, H->tie);
+        val_free(&mx);
+    }
+    const GateId *sel = hd->kind == ATTN_HARD ? H->flag : H->tie;
+    c->cur_origin = origin_make(H->l, H->h, OP_MIX);
+    for (int k = 0; k < dh; k++) {
+        Form f;
+        form_init(&f, 0);
+        for (int j = 0; j < cnt; j++) {
+            Val pr = val_gate_mul(c, sel[j], &H->V[j * dh + k]);
+            form_add(&f, &pr.form, 1);
+            val_free(&pr);
+        }
+        if (hd->kind == ATTN_HARD) { /* 4.3: exactly one flag is set */
+            a[k] = val_form_in(c, &f, vlo[k], vhi[k]);
+        } else { /* 4.4: floor(sum over ties / number of ties) */
+            Val num = val_form_in(c, &f, INT64_MIN / 4, INT64_MAX / 4);
+            Form zf;
+            form_init(&zf, 0);
+            for (int j = 0; j < cnt; j++) form_add_term(&zf, H->tie[j], 1);
+            Val z = val_form_in(c, &zf, 1, cnt); /* at least one maximum */
+            c->cur_origin = origin_make(H->l, H->h, OP_DIV);
+            a[k] = val_div(c, &num, &z, vlo[k], vhi[k]);
+            c->cur_origin = origin_make(H->l, H->h, OP_MIX);
+            val_free(&num);
+            val_free(&z);
+        }
+    }
+}
+
+/* 4.5 softmax: w = exp[s], floor(sum w v / sum w), 0 if sum w = 0 */
+static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const int64_t *vhi) {
+    Circuit *c = H->C->c;
+    const Head *hd = H->hd;
+    int dh = H->dh, p = H->p;
+    c->cur_origin = origin_make(H->l, H->h, OP_MIX);
+    if (hd->subtract_max) softmax_center(c, H->S, cnt, p); /* norm.c: S_j <- s_j - max + pmax */
+    Form zf;
+    form_init(&zf, 0);
+    int64_t zlo = 0, zhi = 0;
+    /* the bits of w_j = exp[s_j], each one gate over s_j's thermometer */
+    int wbits = H->bt_bits;
+    GateId *wb = xcalloc((size_t)cnt * (size_t)(wbits ? wbits : 1), sizeof *wb);
+    for (int j = 0; j < cnt; j++) {
+        Val w = table(H->C, &H->S[j], hd->exp);
+        form_add(&zf, &w.form, 1);
+        zlo += w.lo;
+        zhi += w.hi;
+        val_free(&w);
+        val_thermo(c, &H->S[j]);
+        for (int b = 0; b < wbits; b++) {
+            Val bv = table(H->C, &H->S[j], H->bt + ((size_t)b << p));
+            wb[j * wbits + b] = val_ge(c, &bv, 1);
+            val_free(&bv);
+        }
+    }
+    Val z = val_form_in(c, &zf, zlo, zhi);
+    for (int k = 0; k < dh; k++) {
+        Form f;
+        form_init(&f, 0);
+        for (int j = 0; j < cnt; j++)
+            for (int b = 0; b < wbits; b++) {
+                if (wb[j * wbits + b] == GATE_CONST0) continue;
+                Val pr = val_gate_mul(c, wb[j * wbits + b], &H->V[j * dh + k]);
+                form_add(&f, &pr.form, (int64_t)1 << b);
+                val_free(&pr);
+            }
+        Val num = val_form_in(c, &f, INT64_MIN / 4, INT64_MAX / 4);
+        int64_t qlo = vlo[k], qhi = vhi[k];
+        if (z.lo == 0) {
+            qlo = min64(qlo, 0);
+            qhi = max64(qhi, 0);
+        }
+        c->cur_origin = origin_make(H->l, H->h, OP_DIV);
+        a[k] = val_div(c, &num, &z, qlo, qhi);
+        c->cur_origin = origin_make(H->l, H->h, OP_MIX);
+        val_free(&num);
+    }
+    val_free(&z);
+    free(wb);
+}
+
+static void head_free(HeadCtx *H) {
+    for (int j = 0; j < H->N * H->dh; j++) {
+        val_free(&H->Q[j]);
+        val_free(&H->K[j]);
+        val_free(&H->V[j]);
+    }
+    for (int k = 0; k < H->dh; k++) {
+        for (int i = 0; H->P[k] && i < H->N; i++) form_free(&H->P[k][i]);
+        free(H->P[k]);
+        free(H->plo[k]);
+        free(H->phi[k]);
+    }
+    free(H->Q);
+    free(H->K);
+    free(H->V);
+    free(H->S);
+    free(H->flag);
+    free(H->tie);
+    free(H->bt);
+}
+
+static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int off) {
+    int N = C->N, dh = hd->d_head;
+    HeadCtx H = {.C = C, .l = l, .h = h, .N = N, .dh = dh, .p = C->m->p, .hd = hd};
+    H.Q = xcalloc((size_t)N * (size_t)dh, sizeof *H.Q);
+    H.K = xcalloc((size_t)N * (size_t)dh, sizeof *H.K);
+    H.V = xcalloc((size_t)N * (size_t)dh, sizeof *H.V);
+    H.S = xcalloc((size_t)N, sizeof *H.S);
+    H.flag = xcalloc((size_t)N, sizeof *H.flag);
+    H.tie = xcalloc((size_t)N, sizeof *H.tie);
+    head_qkv(&H);
+    if (hd->kind == ATTN_SOFTMAX) head_exp_bits(&H);
+    if (hd->kind == ATTN_UNIFORM && hd->causal) head_prefix_sums(&H);
     for (int i = 0; i < N; i++) {
         int cnt = hd->causal ? i + 1 : N; /* visible positions 0..cnt-1 */
         Val *a = A + (size_t)i * width + off;
-        if (hd->kind == ATTN_UNIFORM) { /* 4.2: floor(sum v / cnt) */
-            c->cur_origin = origin_make(l, h, OP_DIV);
-            for (int k = 0; k < dh; k++) {
-                Val sum = hd->causal ? val_prefix(c, P[k] + i, plo[k][i], phi[k][i]) : val_const(0);
-                for (int j = 0; !hd->causal && j < cnt; j++) {
-                    Val t = val_lin(&sum, 1, &V[j * dh + k], 1, 0);
-                    val_free(&sum);
-                    sum = t;
-                }
-                Val z = val_const(cnt);
-                a[k] = val_div(c, &sum, &z, floor_div(sum.lo, cnt), floor_div(sum.hi, cnt));
-                val_free(&sum);
-            }
+        if (hd->kind == ATTN_UNIFORM) {
+            head_uniform(&H, i, cnt, a);
             continue;
         }
-        /* 4.1: s_ij = requant(q_i . k_j, score_shift) */
-        c->cur_origin = origin_make(l, h, OP_SCORE);
-        for (int j = 0; j < cnt; j++) {
-            Val dot = val_const(0);
-            for (int k = 0; k < dh; k++) {
-                Val pr = val_mul(c, &Q[i * dh + k], &K[j * dh + k]);
-                Val t = val_lin(&dot, 1, &pr, 1, 0);
-                val_free(&dot);
-                val_free(&pr);
-                dot = t;
-            }
-            S[j] = val_requant(c, &dot, NULL, hd->score_shift, p);
-            val_free(&dot);
-        }
+        head_scores(&H, i, cnt);
         int64_t vlo[MAX_D_HEAD], vhi[MAX_D_HEAD];
         for (int k = 0; k < dh; k++) {
             vlo[k] = INT64_MAX;
             vhi[k] = INT64_MIN;
             for (int j = 0; j < cnt; j++) {
-                vlo[k] = min64(vlo[k], V[j * dh + k].lo);
-                vhi[k] = max64(vhi[k], V[j * dh + k].hi);
+                vlo[k] = min64(vlo[k], H.V[j * dh + k].lo);
+                vhi[k] = max64(vhi[k], H.V[j * dh + k].hi);
             }
         }
-        int hard_k = hd->kind == ATTN_HARD ? (int)min64(hard_ordinal(m, l, h), 63) : -1;
-        if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) {
-            /* select.c: the winner's values carried through the matches, no flags, no mix */
-            c->cur_origin = origin_make(l, h, OP_SELECT);
-            select_tournament_values(c, S, cnt, V, dh, a);
-        } else if (hd->kind == ATTN_HARD || hd->kind == ATTN_SATURATED) {
-            c->cur_origin = origin_make(l, h, OP_SELECT);
-            if (hard_k >= 0 && (lower_opts.tournament >> hard_k & 1)) {
-                select_tournament(c, S, cnt, flag); /* select.c: log depth, O(cnt) comparisons */
-            } else {
-                Val mx = val_max(c, S, cnt);
-                val_argmax(c, S, cnt, &mx, flag, tie);
-                val_free(&mx);
-            }
-            const GateId *sel = hd->kind == ATTN_HARD ? flag : tie;
-            c->cur_origin = origin_make(l, h, OP_MIX);
-            for (int k = 0; k < dh; k++) {
-                Form f;
-                form_init(&f, 0);
-                for (int j = 0; j < cnt; j++) {
-                    Val pr = val_gate_mul(c, sel[j], &V[j * dh + k]);
-                    form_add(&f, &pr.form, 1);
-                    val_free(&pr);
-                }
-                if (hd->kind == ATTN_HARD) { /* 4.3: exactly one flag is set */
-                    a[k] = val_form_in(c, &f, vlo[k], vhi[k]);
-                } else { /* 4.4: floor(sum over ties / number of ties) */
-                    Val num = val_form_in(c, &f, INT64_MIN / 4, INT64_MAX / 4);
-                    Form zf;
-                    form_init(&zf, 0);
-                    for (int j = 0; j < cnt; j++) form_add_term(&zf, tie[j], 1);
-                    Val z = val_form_in(c, &zf, 1, cnt); /* at least one maximum */
-                    c->cur_origin = origin_make(l, h, OP_DIV);
-                    a[k] = val_div(c, &num, &z, vlo[k], vhi[k]);
-                    c->cur_origin = origin_make(l, h, OP_MIX);
-                    val_free(&num);
-                    val_free(&z);
-                }
-            }
-        } else { /* 4.5 softmax: w = exp[s], floor(sum w v / sum w), 0 if sum w = 0 */
-            c->cur_origin = origin_make(l, h, OP_MIX);
-            if (hd->subtract_max) softmax_center(c, S, cnt, p); /* norm.c: S_j <- s_j - max + pmax */
-            Form zf;
-            form_init(&zf, 0);
-            int64_t zlo = 0, zhi = 0;
-            /* the bits of w_j = exp[s_j], each one gate over s_j's thermometer */
-            int wbits = bt_bits;
-            GateId *wb = xcalloc((size_t)cnt * (size_t)(wbits ? wbits : 1), sizeof *wb);
-            for (int j = 0; j < cnt; j++) {
-                Val w = table(C, &S[j], hd->exp);
-                form_add(&zf, &w.form, 1);
-                zlo += w.lo;
-                zhi += w.hi;
-                val_free(&w);
-                val_thermo(c, &S[j]);
-                for (int b = 0; b < wbits; b++) {
-                    Val bv = table(C, &S[j], bt + ((size_t)b << p));
-                    wb[j * wbits + b] = val_ge(c, &bv, 1);
-                    val_free(&bv);
-                }
-            }
-            Val z = val_form_in(c, &zf, zlo, zhi);
-            for (int k = 0; k < dh; k++) {
-                Form f;
-                form_init(&f, 0);
-                for (int j = 0; j < cnt; j++)
-                    for (int b = 0; b < wbits; b++) {
-                        if (wb[j * wbits + b] == GATE_CONST0) continue;
-                        Val pr = val_gate_mul(c, wb[j * wbits + b], &V[j * dh + k]);
-                        form_add(&f, &pr.form, (int64_t)1 << b);
-                        val_free(&pr);
-                    }
-                Val num = val_form_in(c, &f, INT64_MIN / 4, INT64_MAX / 4);
-                int64_t qlo = vlo[k], qhi = vhi[k];
-                if (z.lo == 0) {
-                    qlo = min64(qlo, 0);
-                    qhi = max64(qhi, 0);
-                }
-                c->cur_origin = origin_make(l, h, OP_DIV);
-                a[k] = val_div(c, &num, &z, qlo, qhi);
-                c->cur_origin = origin_make(l, h, OP_MIX);
-                val_free(&num);
-            }
-            val_free(&z);
-            free(wb);
-        }
-        for (int j = 0; j < cnt; j++) val_free(&S[j]);
+        if (hd->kind == ATTN_SOFTMAX) head_softmax(&H, cnt, a, vlo, vhi);
+        else head_select(&H, cnt, a, vlo, vhi);
+        for (int j = 0; j < cnt; j++) val_free(&H.S[j]);
     }
-    for (int j = 0; j < N * dh; j++) {
-        val_free(&Q[j]);
-        val_free(&K[j]);
-        val_free(&V[j]);
-    }
-    for (int k = 0; k < dh; k++) {
-        for (int i = 0; P[k] && i < N; i++) form_free(&P[k][i]);
-        free(P[k]);
-        free(plo[k]);
-        free(phi[k]);
-    }
-    free(Q);
-    free(K);
-    free(V);
-    free(S);
-    free(flag);
-    free(tie);
-    free(bt);
+    head_free(&H);
 }
 
 /* x <- residual ? sat(x + round(u / 2^s)) : requant(u, s) (numerics 3.2) */
@@ -616,7 +673,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
                                         SWITCHES[k].name, (unsigned long long)mask);
         }
         if (!len) snprintf(name, sizeof cm.variant, "threshold");
-        if (choose && combo > 0 && !strcmp(name, "threshold")) continue; /* a switch with no place */
+        if (choose && combo > 0 && !strcmp(name, "threshold")) continue;                /* a switch with no place */
         if (choose && (lower_opts.tournament & lower_opts.tournament_values)) continue; /* values win: built */
         build(m, o, &cm);
         /* depth and size: threshold levels and wires, or for a LUT target
@@ -642,8 +699,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         bool take;
         if (o->objective == OBJ_DEPTH && !o->max_depth) /* the smallest depth, then the smallest size */
             take = !best.c || dep < best_d || (dep == best_d && size < best_w);
-        else
-            take = fits && (!best.c || size < best_w || (size == best_w && dep < best_d));
+        else take = fits && (!best.c || size < best_w || (size == best_w && dep < best_d));
         if (take) {
             compiled_free(&best);
             best = cm;
@@ -660,10 +716,9 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
     out->target = o->target;
     if (!best.c) {
         out->below_min_depth = true;
-        fprintf(stderr, "tc0c: %s (%s) at n=%d: --max-depth %d is below the smallest %s reachable, %d%s%s.\n",
-                m->name, m->path ? m->path : "?", o->n, o->max_depth,
-                o->target ? "estimated LUT depth" : "threshold depth", min_d, o->variant ? " with --variant " : "",
-                o->variant ? o->variant : "");
+        fprintf(stderr, "tc0c: %s (%s) at n=%d: --max-depth %d is below the smallest %s reachable, %d%s%s.\n", m->name,
+                m->path ? m->path : "?", o->n, o->max_depth, o->target ? "estimated LUT depth" : "threshold depth",
+                min_d, o->variant ? " with --variant " : "", o->variant ? o->variant : "");
         return false;
     }
     best.min_depth = out->min_depth;

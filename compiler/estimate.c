@@ -74,17 +74,17 @@ enum { REACH_GATES = 10 }; /* ir.c keeps the reachable values of sums over at mo
 /* What the estimate knows of one Val of compile.c. */
 typedef struct {
     int64_t lo, hi;
-    int64_t card;  /* at most this many distinct values */
-    int64_t step;  /* values lie in lo + step Z (0: a constant) */
-    int64_t src;   /* a function of source src only (0: of several) */
-    int64_t scard; /* src's distinct values */
-    bool lin;      /* exactly la * (src's value) + lb */
-    int64_t la, lb;
-    int few;       /* 1 + the gates its form reads, when at most REACH_GATES; else 0 */
-    int64_t terms; /* terms its form holds (a shared sum: 1) */
-    bool one;      /* its form is one gate or shared sum, times a weight, plus a constant */
-    bool thermo;   /* its thermometer is built */
-    bool bits;     /* its binary bits are built */
+    int64_t card;   /* at most this many distinct values */
+    int64_t step;   /* values lie in lo + step Z (0: a constant) */
+    int64_t src;    /* a function of source src only (0: of several) */
+    int64_t scard;  /* src's distinct values */
+    int64_t la, lb; /* with lin: exactly la * (src's value) + lb */
+    int64_t terms;  /* terms its form holds (a shared sum: 1) */
+    int few;        /* 1 + the gates its form reads, when at most REACH_GATES; else 0 */
+    bool lin;       /* la, lb hold */
+    bool one;       /* its form is one gate or shared sum, times a weight, plus a constant */
+    bool thermo;    /* its thermometer is built */
+    bool bits;      /* its binary bits are built */
 } Range;
 
 static int64_t width(const Range *r) { return r->hi - r->lo; }
@@ -680,7 +680,9 @@ static Range select_ties(const Head *hd, int cnt, HeadWork *w, const Range *m, b
         if (c1 && *first1 == cnt) *first1 = j;
         if (!tc[j]) cost_add(&w->sel, 1, 2);
         Range t = r_const(c1 ? 1 : 0);
-        if (!tc[j]) t = (Range){.lo = 0, .hi = 1, .card = 2, .step = 1, .src = 0, .scard = 0, .few = 2, .terms = 1, .one = true};
+        if (!tc[j])
+            t = (Range){
+                .lo = 0, .hi = 1, .card = 2, .step = 1, .src = 0, .scard = 0, .few = 2, .terms = 1, .one = true};
         Range u = r_lin(&ties, 1, &t, 1);
         ties = u;
     }

@@ -30,11 +30,11 @@
 enum { SUP_MAX = 6 }; /* the largest K */
 
 typedef struct {
-    int8_t n;            /* support size, or -1 when wider than K */
-    GateId s[SUP_MAX];   /* the support, sorted */
-    int32_t lev;         /* LUT level at which the node's value is ready */
-    int width;           /* bits of the node's value (1 for a gate) */
-    bool wide_reader;    /* some reader needs this sum node as an adder */
+    int8_t n;          /* support size, or -1 when wider than K */
+    GateId s[SUP_MAX]; /* the support, in order of first reading */
+    int32_t lev;       /* LUT level at which the node's value is ready */
+    int width;         /* bits of the node's value (1 for a gate) */
+    bool wide_reader;  /* some reader needs this sum node as an adder */
 } Node;
 
 static int bits_for(int64_t range) {
@@ -48,7 +48,7 @@ static int popcount64(int64_t w) { return __builtin_popcountll((unsigned long lo
 /* support(g) := union of its terms' supports; -1 when more than k */
 static void support_of(const Circuit *c, Node *nd, GateId g, int k) {
     const Term *t = ir_terms(c, g);
-    GateId u[2 * SUP_MAX + 1];
+    GateId u[2 * SUP_MAX + 1] = {0};
     int n = 0;
     nd[g].n = 0;
     for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
@@ -84,7 +84,6 @@ static int32_t support_level(const Node *nd, GateId g) {
         if (nd[nd[g].s[i]].lev > l) l = nd[nd[g].s[i]].lev;
     return l;
 }
-
 
 /* An adder over g's terms: adds its LUTs to *luts, returns the level at
  * which its bits are ready (one level before a comparator over them ends). */

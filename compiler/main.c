@@ -305,7 +305,9 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
                      .max_depth = (int)a->max_depth,
                      .objective = a->objective && !strcmp(a->objective, "size") ? OBJ_SIZE : OBJ_DEPTH,
                      .variant = a->variant,
-                     .target = !a->target || !strcmp(a->target, "thr") ? 0 : !strcmp(a->target, "lut4") ? 4 : 6};
+                     .target = !a->target || !strcmp(a->target, "thr") ? 0
+                               : !strcmp(a->target, "lut4")            ? 4
+                                                                       : 6};
     if (a->objective && !strcmp(a->objective, "size") && a->max_depth) {
         fprintf(stderr, "tc0c %s: --max-depth and --objective size exclude each other\n", cmd);
         return EXIT_USAGE;

@@ -346,7 +346,7 @@ typedef struct {
     /* structural hashing */
     uint64_t *hash; /* open addressing over gates: slot_make(), HASH_EMPTY */
     size_t hash_cap;
-    bool hash_stale; /* ir_sweep renumbered: rebuild (and rehash) before the next lookup */
+    bool hash_stale;     /* ir_sweep renumbered: rebuild (and rehash) before the next lookup */
     int32_t *group_hash; /* open addressing over groups: a gate id per group */
     size_t group_hash_cap;
     Term *scratch; /* ir_thr's buffer for gcd-divided terms */
@@ -621,9 +621,9 @@ typedef struct {
     int64_t xgates[MAX_D_MODEL];              /* gates of x_c's thermometer */
     int64_t sgates;                           /* gates of the sum's thermometer */
     int64_t newgates;                         /* of all those, the ones not built yet */
-    int64_t card;     /* D and the quotients fold to this many values (0: they do not) */
-    const bool *live; /* the channels read later (NULL: all) */
-    int64_t wires;    /* out */
+    int64_t card;                             /* D and the quotients fold to this many values (0: they do not) */
+    const bool *live;                         /* the channels read later (NULL: all) */
+    int64_t wires;                            /* out */
 } LnEstimate;
 /* Returns the gates (e->wires: the wires). */
 int64_t ln_estimate(const LayerNorm *ln, int p, int d, LnEstimate *e);
@@ -658,7 +658,7 @@ typedef struct {
  * within 10x of what is built, either way, on models/ (tests/baselines.sh). */
 typedef struct {
     int64_t gates, wires, bytes;
-    const char *driver; /* the largest contributor (static text) */
+    const char *driver;      /* the largest contributor (static text) */
     int64_t work;            /* the build's steps: thresholds tried, table entries / 8 (most build no gate) */
     const char *work_driver; /* the part with the most steps */
 } Estimate;

@@ -613,7 +613,8 @@ static void test_tournament_values(void) {
         while ((1 << rounds) < n) rounds++;
         /* thermometers of scores and payload 0, then per match a compare,
          * the score's ORs and two gates per payload level */
-        int64_t range = ((int64_t)1 << p) + n, bound = n * 2 * (((int64_t)1 << p) - 1) + (n - 1) * (1 + range * 3 + 2 * 3 * n);
+        int64_t range = ((int64_t)1 << p) + n,
+                bound = n * 2 * (((int64_t)1 << p) - 1) + (n - 1) * (1 + range * 3 + 2 * 3 * n);
         CHECK(made <= bound, "tournament_values n=%d: %d gates, bound %lld", n, made, (long long)bound);
         PayArg a = {.n = n};
         int32_t lvl = 0;
