@@ -62,12 +62,6 @@ static int64_t balanced(uint64_t w, int nb) {
     return r > ((uint64_t)1 << (nb - 1)) ? (int64_t)r - ((int64_t)1 << nb) : (int64_t)r;
 }
 
-static int bitlen(uint64_t v) {
-    int b = 0;
-    while (b < 64 && (v >> b)) b++;
-    return b;
-}
-
 /* ---- flattening: the form over 0/1 gates, weights modulo 2^nb ---- */
 
 typedef struct {
@@ -305,7 +299,7 @@ static void block_bits(Circuit *c, const WLit *t, int n, uint64_t K, int j0, int
             int bn = start[e] - start[k];
             uint64_t smax = 0;
             for (int i = 0; i < bn; i++) smax += (uint64_t)bt[i].w;
-            int bb = bitlen(smax) < nb ? bitlen(smax) : nb; /* the block's sum modulo 2^nb */
+            int bb = bit_length(smax) < nb ? bit_length(smax) : nb; /* the block's sum modulo 2^nb */
             sum_bits(c, bt, bn, 0, 0, bb, &NO_CLAMP, bits);
             start[nc++] = next.n;
             for (int i = 0; i < bb; i++) lits_push(&next, bits[i], false, (int64_t)1 << i);
@@ -331,7 +325,7 @@ static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits) {
     Val v = {.lo = c->gates[g].lo, .hi = c->gates[g].hi};
     form_init(&v.form, 0);
     form_add_term(&v.form, g, 1);
-    *nbits = bitlen((uint64_t)(v.hi - v.lo));
+    *nbits = bit_length(v.hi - v.lo);
     *bits = xmalloc(sizeof **bits * (size_t)(*nbits ? *nbits : 1));
     bool ok = val_bits_adder(c, &v, *bits);
     form_free(&v.form);
@@ -340,7 +334,7 @@ static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits) {
 }
 
 bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) {
-    int nb = bitlen((uint64_t)(x->hi - x->lo));
+    int nb = bit_length(x->hi - x->lo);
     if (nb == 0) return true;
     LitList l = {0};
     uint64_t K;
@@ -360,7 +354,7 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
     int64_t rlo = res ? res->lo : 0, rhi = res ? res->hi : 0;
     int64_t ylo = sat_p(p, rlo + floor_div(x->lo + r, d)), yhi = sat_p(p, rhi + floor_div(x->hi + r, d));
     int64_t D = yhi - ylo;
-    int nbD = bitlen((uint64_t)D), nb = shift + nbD;
+    int nbD = bit_length(D), nb = shift + nbD;
     if (nbD == 0 || nb > 62) return false;
     Form f;
     form_init(&f, r);

@@ -689,8 +689,8 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
             size = lc.luts;
         }
         if (!o->quiet)
-            fprintf(stderr, "tc0c: n=%d variant %s: depth %d, %lld gates, %lld wires%s\n", o->n, name, st.depth,
-                    (long long)st.gates, (long long)st.wires, o->target ? "" : "");
+            fprintf(stderr, "tc0c: n=%d variant %s: depth %d, %lld gates, %lld wires\n", o->n, name, st.depth,
+                    (long long)st.gates, (long long)st.wires);
         if (!o->quiet && o->target)
             fprintf(stderr, "tc0c: n=%d variant %s: about %lld LUT%ds at LUT depth %d (estimate)\n", o->n, name,
                     (long long)size, o->target, dep);

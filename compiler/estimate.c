@@ -47,26 +47,6 @@ static int64_t smul(int64_t a, int64_t b) {
     return __builtin_mul_overflow(a, b, &r) ? ((a < 0) != (b < 0) ? -LIM : LIM) : clampl(r);
 }
 
-static int64_t gcd64(int64_t a, int64_t b) {
-    if (a < 0) a = -a;
-    if (b < 0) b = -b;
-    while (b) {
-        int64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
-static int bitlen(int64_t v) {
-    int b = 0;
-    while (v > 0) {
-        b++;
-        v >>= 1;
-    }
-    return b;
-}
-
 /* ---- value ranges ---- */
 
 enum { REACH_GATES = 10 }; /* ir.c keeps the reachable values of sums over at most this many gates */
@@ -222,7 +202,7 @@ static void need_thermo(Range *r, Cost *c) {
 static void need_bits(Range *r, Cost *c) {
     if (r->bits || r->lo == r->hi) return;
     need_thermo(r, c);
-    int nb = bitlen(width(r));
+    int nb = bit_length(width(r));
     cost_add(c, nb, smul(2, thresholds(r)));
     r->bits = true;
 }
@@ -284,7 +264,7 @@ static int64_t gate_mul_cost(Range *v, Cost *c) {
         g = thresholds(v);
     } else {
         need_bits(v, c);
-        g = bitlen(w);
+        g = bit_length(w);
     }
     cost_add(c, g, smul(2, g));
     if (g + 1 >= IR_SUM_MIN_TERMS) {
@@ -307,7 +287,7 @@ static Range mul_cost(Range *x, Range *y, Cost *c) {
     } else {
         need_bits(x, c);
         need_bits(y, c);
-        g = (int64_t)bitlen(hx) * bitlen(hy);
+        g = (int64_t)bit_length(hx) * bit_length(hy);
     }
     add_work(c, g);
     cost_add(c, g, sadd(smul(2, g), g + 2 >= IR_SUM_MIN_TERMS ? g + 2 : 0));
@@ -689,7 +669,7 @@ static Range select_ties(const Head *hd, int cnt, HeadWork *w, const Range *m, b
     if (hd->kind == ATTN_HARD) { /* flags up to the first tie that is always 1 */
         int64_t nf = 0;
         for (int j = 0; j <= *first1 && j < cnt; j++) nf += !tc[j];
-        int lg = bitlen(cnt);
+        int lg = bit_length(cnt);
         cost_add(&w->sel, nf, smul(nf, lg + 2));
         if (nf > 1) cost_add(&w->sel, 0, smul(cnt, lg)); /* the shared block sums */
     }
@@ -829,7 +809,7 @@ static void head_uniform(const Head *hd, int cnt, const bool *dims, HeadWork *w,
             Range u = r_lin(&sum, 1, &w->V[j * dh + k], 1);
             sum = u;
         }
-        int64_t t = hd->causal ? bitlen(cnt) + 1 : sum.terms;
+        int64_t t = hd->causal ? bit_length(cnt) + 1 : sum.terms;
         sum.terms = share(t);
         sum.one = sum.terms <= 1;
         Cost scratch = {0}, *c = dims[k] ? &w->div : &scratch;
@@ -870,7 +850,7 @@ static void head_estimate(const Est *E, int l, int h, const Head *hd, const Rang
     if (hd->kind == ATTN_SOFTMAX && any(dims, dh)) {
         int64_t emax = 0;
         for (int64_t v = 0; v < ((int64_t)1 << p); v++) emax = max64(emax, hd->exp[v]);
-        w.bits = bitlen(emax);
+        w.bits = bit_length(emax);
         table_sum(&w.zsum, p, hd->exp, -1);
         for (int b = 0; b < w.bits; b++) table_sum(&w.bsum[b], p, hd->exp, b);
     }

@@ -103,7 +103,7 @@ struct Evaluator {
     uint64_t sum[64]; /* bit-planes of the last SUM */
 };
 
-static int bit_length(i128 v) { /* v >= 0 */
+static int bit_length128(i128 v) { /* v >= 0 */
     int b = 0;
     while (v > 0) {
         b++;
@@ -260,7 +260,7 @@ static void compile_gate(Evaluator *e, GateId g, Step *s) {
         i128 m = signed_digits(e, g, 0, plus, minus, &total) - k;
         if (m > INT64_MAX / 2 || m < INT64_MIN / 2) BUG("eval: sum node %d: offset out of range", g);
         s->kind = S_PLANES;
-        s->cols = (uint8_t)(bit_length(total) ? bit_length(total) : 1);
+        s->cols = (uint8_t)(bit_length128(total) ? bit_length128(total) : 1);
         s->plane = e->n_words;
         e->plane_of[g] = e->n_words;
         e->cols_of[g] = s->cols;
@@ -309,7 +309,7 @@ static void compile_gate(Evaluator *e, GateId g, Step *s) {
     } else { /* SUM or SUM_AGAIN */
         thr = signed_digits(e, g, (i128)G->thr - k, plus, minus, &total);
         s->thr = (uint64_t)thr; /* 0 < t' <= total < 2^64: the gate is not constant */
-        s->cols = (uint8_t)bit_length(total);
+        s->cols = (uint8_t)bit_length128(total);
         if (same_as_last(e)) {
             s->kind = S_SUM_AGAIN;
         } else {

@@ -300,17 +300,6 @@ static _Noreturn void too_big(const Circuit *c) {
     exit(EXIT_TOO_BIG);
 }
 
-static int64_t gcd64(int64_t a, int64_t b) {
-    if (a < 0) a = -a;
-    if (b < 0) b = -b;
-    while (b) {
-        int64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 /* ceil(a / b) for b > 0 */
 static int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
 
@@ -819,15 +808,7 @@ int32_t ir_depth(const Circuit *c) {
     return d;
 }
 
-static int bits_of(int64_t v) {
-    if (v < 0) v = -v;
-    int b = 0;
-    while (v) {
-        b++;
-        v >>= 1;
-    }
-    return b;
-}
+static int bits_of(int64_t v) { return bit_length(v < 0 ? -v : v); }
 
 int64_t *ir_flat_fanin(const Circuit *c) {
     int64_t *flat = xcalloc((size_t)c->n_gates, sizeof *flat);

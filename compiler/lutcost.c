@@ -37,11 +37,7 @@ typedef struct {
     bool wide_reader;  /* some reader needs this sum node as an adder */
 } Node;
 
-static int bits_for(int64_t range) {
-    int b = 1;
-    while (b < 62 && ((int64_t)1 << b) <= range) b++;
-    return b;
-}
+static int bits_for(int64_t range) { return range > 1 ? bit_length(range) : 1; }
 
 static int popcount64(int64_t w) { return __builtin_popcountll((unsigned long long)(w < 0 ? -w : w)); }
 
@@ -113,11 +109,8 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
     out->k = k;
     Node *nd = xcalloc((size_t)c->n_gates, sizeof *nd);
     for (GateId g = 0; g < c->n_gates; g++) nd[g].width = 1;
-    for (GateId g = 2; g < 2 + c->n_inputs; g++) {
-        nd[g].n = 1;
-        nd[g].s[0] = g;
-    }
-    /* pass 1: supports, widths; which sum nodes a wide gate reads */
+    /* pass 1: supports (a reader sees a gate as one signal, itself; a sum
+     * node as its support), widths; which sum nodes a wide gate reads */
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         support_of(c, nd, g, k);
@@ -130,8 +123,6 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
             for (uint32_t i = 0; i < G->n_in; i++)
                 if (c->gates[t[i].src].kind == G_SUM) nd[t[i].src].wide_reader = true;
         }
-        nd[g].n = 1; /* a gate is one signal to its readers */
-        nd[g].s[0] = g;
     }
     /* a materialized sum node's sum-node terms are materialized too */
     for (GateId g = c->n_gates - 1; g >= 2 + c->n_inputs; g--) {
@@ -154,8 +145,6 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
             }
             continue;
         }
-        /* the gate's own support, recomputed (pass 1 replaced it by g itself) */
-        support_of(c, nd, g, k);
         if (nd[g].n >= 0) {
             out->luts++;
             nd[g].lev = support_level(nd, g) + 1;
@@ -175,8 +164,6 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
             out->luts += (w + k - 2) / (k - 1);
             nd[g].lev = ready + 1;
         }
-        nd[g].n = 1;
-        nd[g].s[0] = g;
     }
     for (int i = 0; i < c->n_outputs; i++)
         if (nd[c->outputs[i]].lev > out->depth) out->depth = nd[c->outputs[i]].lev;

@@ -60,6 +60,8 @@ void fputs_safe(const char *s, FILE *f);
 
 /* Exact integer helpers (docs/numerics.md section 1). */
 int64_t floor_div(int64_t a, int64_t b);                       /* b > 0 */
+int64_t gcd64(int64_t a, int64_t b);                           /* >= 0; gcd64(0, 0) = 0 */
+int bit_length(int64_t v);                                     /* bits of v > 0; 0 for v <= 0 */
 int64_t sat_p(int p, int64_t v);                               /* clamp to p-bit signed */
 int64_t requant(int p, int64_t acc, int shift);                /* sat_p(round(acc/2^s)) */
 int64_t requant_res(int p, int64_t x, int64_t acc, int shift); /* residual */

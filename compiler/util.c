@@ -101,6 +101,26 @@ _Noreturn void bug_at(const char *file, int line, const char *fmt, ...) {
     abort();
 }
 
+int64_t gcd64(int64_t a, int64_t b) {
+    if (a < 0) a = -a;
+    if (b < 0) b = -b;
+    while (b) {
+        int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+int bit_length(int64_t v) {
+    int b = 0;
+    while (v > 0) {
+        b++;
+        v >>= 1;
+    }
+    return b;
+}
+
 int64_t floor_div(int64_t a, int64_t b) {
     if (b <= 0) BUG("floor_div by %lld", (long long)b);
     int64_t q = a / b;

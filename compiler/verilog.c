@@ -38,14 +38,8 @@ typedef struct {
     int64_t *off;    /* per sum node: M, its value is the wire's P - M */
 } Emit;
 
-static int bitlen(int64_t v) {
-    int b = 0;
-    while (v > 0) {
-        b++;
-        v >>= 1;
-    }
-    return b ? b : 1;
-}
+/* bits of a wire that holds 0..v (at least one) */
+static int bitlen(int64_t v) { return v > 1 ? bit_length(v) : 1; }
 
 /* Cycle in which gate g's value is stable (inputs: 0). */
 static int avail(const Emit *E, GateId g) { return E->stage[g] > 0 ? E->stage[g] - 1 : 0; }
