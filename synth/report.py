@@ -236,6 +236,32 @@ def run_flow(flow, vfile, top, work, timeout, mem_gib, cache_dir, edges=None, ma
     return res
 
 
+def pyplot(who):
+    """matplotlib.pyplot with the Agg backend, or None (said on stderr)
+    when python3-matplotlib is missing: the tables are written anyway"""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"{who}: python3-matplotlib missing (make deps); no plot", file=sys.stderr)
+        return None
+    return plt
+
+
+def write_marked(md, begin, end, block, new_page):
+    """Replaces the text from the begin marker to the end marker of the
+    Markdown file md with block (which holds both markers), leaving the
+    rest as it is; a file without the markers becomes new_page."""
+    md = Path(md)
+    if md.exists() and begin in md.read_text():
+        pre, _, rest = md.read_text().partition(begin)
+        md.write_text(pre + block + rest.partition(end)[2])
+    else:
+        md.parent.mkdir(parents=True, exist_ok=True)
+        md.write_text(new_page)
+
+
 def has_emit_ref(tc0c):
     try:
         h = subprocess.run([tc0c, "help"], capture_output=True, text=True, timeout=30)
