@@ -451,6 +451,7 @@ static int cmd_compile(int argc, char **argv) {
             /* rc says why */
         } else {
             char *path = out_path(a.outdir, m, a.n, ".stats.json");
+            stats_lut_costs(&cm); /* written and printed: computed once */
             cJSON *j = stats_json(m, &cm);
             cJSON_AddStringToObject(j, "gate_style", a.gates ? a.gates : "thr");
             cJSON_AddNumberToObject(j, "pipeline", (double)a.pipeline);

@@ -41,6 +41,23 @@ static Part *layer_parts(const Model *m, const Circuit *c) {
  * O(log n) bits when the weights may be polynomial, as here). */
 static int paper_bound(int layers) { return 3 + (9 + 2 * 1) * layers; }
 
+void stats_lut_costs(Compiled *cm) {
+    lut_cost(cm->c, 4, &cm->lut[0]);
+    lut_cost(cm->c, 6, &cm->lut[1]);
+    cm->lut_known = true;
+}
+
+/* The LUT4 and LUT6 estimates: cm's, or computed here. */
+static void lut_costs(const Compiled *cm, LutCost out[2]) {
+    if (cm->lut_known) {
+        out[0] = cm->lut[0];
+        out[1] = cm->lut[1];
+        return;
+    }
+    lut_cost(cm->c, 4, &out[0]);
+    lut_cost(cm->c, 6, &out[1]);
+}
+
 cJSON *stats_json(const Model *m, const Compiled *cm) {
     CircuitStats s;
     ir_stats(cm->c, &s);
@@ -65,14 +82,14 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
     cJSON_AddNumberToObject(j, "estimate_bytes", (double)cm->est.bytes);
     cJSON_AddNumberToObject(j, "bits_per_token", cm->bits_per_token);
     cJSON_AddNumberToObject(j, "paper_depth_bound", paper_bound(m->n_layers));
-    for (int k = 4; k <= 6; k += 2) { /* lut4_estimate, lut6_estimate */
-        LutCost lc;
-        lut_cost(cm->c, k, &lc);
+    LutCost lc[2];
+    lut_costs(cm, lc);
+    for (int i = 0; i < 2; i++) { /* lut4_estimate, lut6_estimate */
         char key[32];
-        snprintf(key, sizeof key, "lut%d_estimate", k);
+        snprintf(key, sizeof key, "lut%d_estimate", lc[i].k);
         cJSON *o = cJSON_AddObjectToObject(j, key);
-        cJSON_AddNumberToObject(o, "luts", (double)lc.luts);
-        cJSON_AddNumberToObject(o, "depth", lc.depth);
+        cJSON_AddNumberToObject(o, "luts", (double)lc[i].luts);
+        cJSON_AddNumberToObject(o, "depth", lc[i].depth);
     }
     cJSON *ops = cJSON_AddObjectToObject(j, "by_op");
     for (int op = 0; op < OP__COUNT; op++) {
@@ -109,11 +126,10 @@ void stats_print(const Model *m, const Compiled *cm, FILE *f) {
     fprintf(f, "  wires %lld (%lld sum nodes), netlist %lld bytes; estimate was %lld wires, %lld bytes\n",
             (long long)s.wires, (long long)s.sums, (long long)s.bytes, (long long)cm->est.wires,
             (long long)cm->est.bytes);
-    LutCost l4, l6;
-    lut_cost(cm->c, 4, &l4);
-    lut_cost(cm->c, 6, &l6);
+    LutCost lc[2];
+    lut_costs(cm, lc);
     fprintf(f, "  LUT estimate (docs/lowering.md): %lld LUT4s at LUT depth %d, %lld LUT6s at depth %d\n",
-            (long long)l4.luts, l4.depth, (long long)l6.luts, l6.depth);
+            (long long)lc[0].luts, lc[0].depth, (long long)lc[1].luts, lc[1].depth);
     fprintf(f, "  by operation:\n");
     for (int op = 0; op < OP__COUNT; op++)
         if (s.by_op[op] || s.wires_by_op[op])

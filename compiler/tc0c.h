@@ -678,6 +678,8 @@ typedef struct {
     int label_bits;   /* OUT_LABEL: bits per position */
     int64_t estimate; /* the pre-build gate estimate */
     Estimate est;     /* the whole pre-build estimate */
+    LutCost lut[2];   /* the LUT4 and LUT6 estimates, when lut_known (stats_lut_costs) */
+    bool lut_known;
 } Compiled;
 
 int model_token_bits(const Model *m);
@@ -728,6 +730,9 @@ uint64_t rng_next(uint64_t *state);
 struct cJSON;
 struct cJSON *stats_json(const Model *m, const Compiled *cm);
 void stats_print(const Model *m, const Compiled *cm, FILE *f);
+/* Fills cm->lut once, for a caller that prints and writes the statistics
+ * both (each computes them otherwise: not every command needs them). */
+void stats_lut_costs(Compiled *cm);
 /* Writes text to path; prints the error and returns false on failure. */
 bool write_text_file(const char *path, const char *text);
 
