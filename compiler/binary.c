@@ -379,3 +379,148 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
     ir_form_share(c, &y->form);
     return true;
 }
+
+/* ---- primitives over binary codes (docs/lowering.md, "Primitives over
+ * binary codes"): a binary value stays binary, no thermometer of it ---- */
+
+/* x's code form: lo + sum 2^k bits[k] (shared) when x has bits, else its
+ * form; f is initialized here. */
+static void code_form(Circuit *c, const Val *x, Form *f) {
+    if (x->bits && x->lo < x->hi) {
+        form_init(f, x->lo);
+        for (int k = 0; k < x->nbits; k++) form_add_term(f, x->bits[k], (int64_t)1 << k);
+    } else {
+        form_copy(f, &x->form);
+    }
+    ir_form_share_min(c, f, 2);
+}
+
+GateId val_ge_val(Circuit *c, const Val *x, const Val *y) {
+    if (x->lo >= y->hi) return GATE_CONST1;
+    if (x->hi < y->lo) return GATE_CONST0;
+    Form fx, fy, f;
+    code_form(c, x, &fx);
+    code_form(c, y, &fy);
+    form_combine(&f, &fx, 1, &fy, -1);
+    GateId g = ir_thr(c, &f, 0);
+    form_free(&f);
+    form_free(&fx);
+    form_free(&fy);
+    return g;
+}
+
+Val val_table_bits(Circuit *c, Val *x, const int64_t *table, int p) {
+    Form fx, f;
+    code_form(c, x, &fx);
+    int64_t f0 = table[x->lo - pmin(p)], lo = f0, hi = f0;
+    form_init(&f, f0);
+    for (int64_t k = 1; k <= x->hi - x->lo; k++) {
+        int64_t fk = table[x->lo + k - pmin(p)], d = fk - table[x->lo + k - 1 - pmin(p)];
+        if (d) form_add_term(&f, ir_thr(c, &fx, x->lo + k), d); /* a change point: [x >= lo + k] */
+        lo = min64(lo, fk);
+        hi = max64(hi, fk);
+    }
+    form_free(&fx);
+    return val_form_in(c, &f, lo, hi);
+}
+
+/* A 0/1 value given as a form (at most one of its terms is 1) as one node:
+ * the term itself, or the shared sum node of the terms (no gate, no
+ * level); [f >= 1] (an OR gate) only where the terms do not have weight 1. */
+static GateId form_as_node(Circuit *c, Form *f) {
+    ir_form_share_min(c, f, 2);
+    if (f->n == 0) return f->c ? GATE_CONST1 : GATE_CONST0;
+    if (f->n == 1 && f->c == 0 && f->t[0].w == 1) return f->t[0].src;
+    return ir_thr(c, f, 1);
+}
+
+void val_argmax_bits(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties) {
+    /* cmp[j n + k] = [x_j >= x_k] for j < k (ties: also for j > k) */
+    GateId *cmp = xmalloc(sizeof *cmp * (size_t)n * (size_t)n);
+    for (int j = 0; j < n; j++)
+        for (int k = j + 1; k < n; k++) {
+            cmp[j * n + k] = val_ge_val(c, &xs[j], &xs[k]);
+            if (ties) cmp[k * n + j] = val_ge_val(c, &xs[k], &xs[j]);
+        }
+    GateId *flag = flags ? flags : xmalloc(sizeof *flag * (size_t)n);
+    for (int j = 0; j < n; j++) { /* x_j > x_k for k < j, x_j >= x_k for k > j */
+        Form f;
+        form_init(&f, 0);
+        for (int k = 0; k < n; k++) {
+            if (k < j) {
+                form_add_term(&f, GATE_CONST1, 1);
+                form_add_term(&f, cmp[k * n + j], -1);
+            } else if (k > j) {
+                form_add_term(&f, cmp[j * n + k], 1);
+            }
+        }
+        ir_form_share_min(c, &f, 3); /* the fused ANDs then read one term */
+        flag[j] = n == 1 ? GATE_CONST1 : ir_thr(c, &f, n - 1);
+        form_free(&f);
+        if (ties) {
+            form_init(&f, 0);
+            for (int k = 0; k < n; k++)
+                if (k != j) form_add_term(&f, cmp[j * n + k], 1);
+            ties[j] = n == 1 ? GATE_CONST1 : ir_thr(c, &f, n - 1);
+            form_free(&f);
+        }
+    }
+    free(cmp);
+    if (m) {
+        int64_t lo = xs[0].lo, hi = xs[0].hi;
+        bool same_lo = true;
+        for (int j = 1; j < n; j++) {
+            same_lo = same_lo && xs[j].lo == lo;
+            lo = max64(lo, xs[j].lo);
+            hi = max64(hi, xs[j].hi);
+        }
+        for (int j = 0; j < n; j++) val_bits(c, &xs[j]); /* from a thermometer where one has none */
+        int nb = bit_length(hi - lo);
+        Form v;
+        form_init(&v, same_lo ? lo : 0);
+        for (int j = 0; !same_lo && j < n; j++) form_add_term(&v, flag[j], xs[j].lo); /* lo of the one flagged */
+        GateId *bits = same_lo ? xmalloc(sizeof *bits * (size_t)(nb ? nb : 1)) : NULL;
+        for (int i = 0; i < nb; i++) { /* bit i of the max: sum_j AND(f_j, bit_ji), one of them 1 at most */
+            Form s;
+            form_init(&s, 0);
+            for (int j = 0; j < n; j++)
+                if (i < xs[j].nbits) form_add_term(&s, gate_and_fused(c, flag[j], xs[j].bits[i]), 1);
+            if (same_lo) {
+                bits[i] = form_as_node(c, &s);
+                form_add_term(&v, bits[i], (int64_t)1 << i);
+            } else {
+                form_add(&v, &s, (int64_t)1 << i);
+            }
+            form_free(&s);
+        }
+        *m = val_form_in(c, &v, lo, hi);
+        if (same_lo && m->lo < m->hi) {
+            m->bits = bits;
+            m->nbits = nb;
+        } else {
+            free(bits);
+        }
+    }
+    if (!flags) free(flag);
+}
+
+Val val_max_bits(Circuit *c, Val *xs, int n) {
+    Val m;
+    val_argmax_bits(c, xs, n, &m, NULL, NULL);
+    return m;
+}
+
+/* The candidates of val_div, then the quotient's bits by the alternating
+ * sums over them (val_bits); the result keeps the bits only. */
+Val val_div_bits(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi) {
+    Val q = val_div(c, n, z, qlo, qhi);
+    if (q.lo == q.hi) return q;
+    val_bits(c, &q);
+    free(q.thermo);
+    q.thermo = NULL;
+    form_free(&q.form);
+    form_init(&q.form, q.lo);
+    for (int k = 0; k < q.nbits; k++) form_add_term(&q.form, q.bits[k], (int64_t)1 << k);
+    ir_form_share(c, &q.form);
+    return q;
+}

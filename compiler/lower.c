@@ -202,6 +202,7 @@ Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
 Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
     if (x->lo < pmin(p) || x->hi > pmax(p))
         BUG("table input [%lld, %lld] outside p = %d", (long long)x->lo, (long long)x->hi, p);
+    if (val_is_binary(x)) return val_table_bits(c, x, table, p); /* gates at the change points only */
     val_thermo(c, x);
     int64_t f0 = table[x->lo - pmin(p)], lo = f0, hi = f0;
     Form f;
@@ -218,7 +219,7 @@ Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
 /* AND(a, b) of two 0/1 gates.  When a is a threshold gate [L >= t] at a
  * higher level than b, the AND is folded into one gate over a's inputs,
  * [L + B b >= t + B] with B = max(L) - t + 1, so it costs no extra level. */
-static GateId and_fused(Circuit *c, GateId a, GateId b) {
+GateId gate_and_fused(Circuit *c, GateId a, GateId b) {
     if (a == GATE_CONST0 || b == GATE_CONST0) return GATE_CONST0;
     if (a == GATE_CONST1) return b;
     if (b == GATE_CONST1) return a;
@@ -269,10 +270,10 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x) {
         if (!bits && nb < n && (x->bits || c->gates[flag].level > thermo_level(c, x) + 1)) bits = true;
         if (!bits) { /* n gates */
             val_thermo(c, x);
-            for (int64_t k = 0; k < n; k++) form_add_term(&f, and_fused(c, flag, x->thermo[k]), 1);
+            for (int64_t k = 0; k < n; k++) form_add_term(&f, gate_and_fused(c, flag, x->thermo[k]), 1);
         } else { /* nbits gates */
             val_bits(c, x);
-            for (int k = 0; k < x->nbits; k++) form_add_term(&f, and_fused(c, flag, x->bits[k]), (int64_t)1 << k);
+            for (int k = 0; k < x->nbits; k++) form_add_term(&f, gate_and_fused(c, flag, x->bits[k]), (int64_t)1 << k);
         }
     }
     return val_form_in(c, &f, min64(0, x->lo), max64(0, x->hi));
@@ -292,7 +293,7 @@ Val val_mul(Circuit *c, Val *x, Val *y) {
     form_init(&f, -lx * ly);
     form_add(&f, &y->form, lx); /* lx (ly + w) */
     form_add(&f, &x->form, ly); /* ly (lx + u) */
-    if (hx * hy <= lower_opts.product_direct_max) {
+    if (hx * hy <= lower_opts.product_direct_max && !val_is_binary(x) && !val_is_binary(y)) {
         val_thermo(c, x);
         val_thermo(c, y);
         for (int64_t k = 0; k < hx; k++)
@@ -358,8 +359,15 @@ Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi) {
     return val_from_thermo(c, t, qlo, qhi);
 }
 
+static bool any_binary(const Val *xs, int n) {
+    for (int j = 0; j < n; j++)
+        if (val_is_binary(&xs[j])) return true;
+    return false;
+}
+
 /* [max >= v] = OR_j [x_j >= v]: one gate per v in (max lo_j, max hi_j]. */
 Val val_max(Circuit *c, Val *xs, int n) {
+    if (any_binary(xs, n)) return val_max_bits(c, xs, n); /* binary.c: pairwise comparisons */
     int64_t lo = xs[0].lo, hi = xs[0].hi;
     for (int j = 1; j < n; j++) {
         lo = max64(lo, xs[j].lo);
@@ -426,6 +434,10 @@ static int gate_index_cmp(const void *a, const void *b) {
  * ties_0), P the shared prefix sums of the ties (form_prefix_sums): the
  * leftmost maximum.  A tie gate equal to an earlier one gives flag 0. */
 void val_argmax(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties) {
+    if (any_binary(xs, n)) { /* binary.c: the same flags from the pairwise comparisons, m unused */
+        val_argmax_bits(c, xs, n, NULL, flags, ties);
+        return;
+    }
     GateId *tie = xmalloc(sizeof *tie * (size_t)n);
     ir_form_prepare(c, &m->form);
     for (int j = 0; j < n; j++) {

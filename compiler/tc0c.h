@@ -591,6 +591,9 @@ void select_tournament_values(Circuit *c, Val *xs, int n, Val *vals, int dv, Val
 /* flag * x for a 0/1 gate: AND gates with x's thermometer (or bits when
  * cheaper), depth + 1 over the later of the two. */
 Val val_gate_mul(Circuit *c, GateId flag, Val *x);
+/* AND(a, b) of two 0/1 gates; when a is a threshold gate deeper than b,
+ * one gate over a's inputs at a's level ([L + B b >= t + B]). */
+GateId gate_and_fused(Circuit *c, GateId a, GateId b);
 
 /* ------------------------------------------------------------------------
  * binary.c: binary codes without a thermometer (docs/lowering.md, "Binary
@@ -609,6 +612,30 @@ bool val_bits_adder(Circuit *c, const Val *x, GateId *bits);
  * over them, no thermometer); the saturation is folded into the last
  * step's gates, so blocks in one step put the bits 2 levels over x. */
 bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p, Val *y);
+
+/* Primitives over binary codes (docs/lowering.md, "Primitives over binary
+ * codes").  A binary value has bits and no thermometer (val_requant_bits,
+ * val_max_bits, val_div_bits); lower.c sends val_table, val_max,
+ * val_argmax and val_mul on such values here, so it stays binary.  Each
+ * gate reads an operand through its bits (lo + sum 2^k bits[k], one shared
+ * sum node). */
+static inline bool val_is_binary(const Val *x) { return x->bits && !x->thermo && x->lo < x->hi; }
+/* [x >= y]: one gate over both codes, depth + 1. */
+GateId val_ge_val(Circuit *c, const Val *x, const Val *y);
+/* f(x) as a form over [x >= lo + k] at the table's change points only
+ * (one gate each over x's bits, depth + 1); no thermometer. */
+Val val_table_bits(Circuit *c, Val *x, const int64_t *table, int p);
+/* Leftmost maximum: n(n-1)/2 comparisons [x_j >= x_k] (j < k; with ties
+ * also j > k), flags[j] = [x_j > x_k (k < j), x_j >= x_k (k > j)] (n
+ * gates, depth + 2), ties[j] = [x_j >= x_k for all k] (n gates); *m (when
+ * m) = the maximum: bit i = sum_j AND(f_j, bit_ji) (n nbits ANDs fused
+ * into the flags' level; a sum node, no OR), a binary value when all lo
+ * are equal, else a form. */
+void val_argmax_bits(Circuit *c, Val *xs, int n, Val *m, GateId *flags, GateId *ties);
+Val val_max_bits(Circuit *c, Val *xs, int n);
+/* val_div's candidates, then the quotient's bits by alternating sums over
+ * them (nbits - 1 gates, + 1 level); the result is binary. */
+Val val_div_bits(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi);
 
 /* norm.c, circuit side (docs/lowering.md "Layer norm").  ln_lower replaces
  * x[0..d-1] by LN(x) (numerics 7.1): depth + 3 over x's thermometers (+ 4

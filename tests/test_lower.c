@@ -856,6 +856,295 @@ static void test_binary_adders(void) {
     lower_opts = saved;
 }
 
+/* ---- primitives over binary codes (compiler/binary.c, docs/lowering.md
+ * "Primitives over binary codes").  Operand i is made binary by
+ * val_requant_bits: y_i = sat_p(round(x_i / 2^shift_i)) with bits and no
+ * thermometer.  The result is read through its flattened form (sum nodes
+ * expanded: reading builds no gate) and, when it has bits, through them
+ * too.  Exhaustive for p = 2..6 (random past 2^18 inputs), random at p =
+ * 8, 12 and 16; each checks the gate count, the depth over the operands'
+ * bits, and that neither operands nor result got a thermometer. ---- */
+
+typedef struct {
+    const char *name;
+    int k;
+    int shift[MAXK];
+    Val (*build)(Circuit *c, Val *x, int p, int64_t *want_gates, int *want_depth);
+    int (*ref)(const int64_t *y, int p, int64_t *out); /* y: the operand values */
+    bool bits;                                         /* the result must be binary */
+} BinPrim;
+
+/* f += w g with sum nodes expanded */
+static void flat_term(const Circuit *c, Form *f, GateId g, int64_t w) {
+    if (g == GATE_CONST0 || w == 0) return;
+    if (g == GATE_CONST1) {
+        f->c += w;
+        return;
+    }
+    if (c->gates[g].kind != G_SUM) {
+        form_add_term(f, g, w);
+        return;
+    }
+    const Term *t = ir_terms(c, g);
+    for (uint32_t i = 0; i < c->gates[g].n_in; i++) flat_term(c, f, t[i].src, w * t[i].w);
+}
+
+static void flat_form(const Circuit *c, const Form *in, Form *out) {
+    form_init(out, in->c);
+    for (int i = 0; i < in->n; i++) flat_term(c, out, in->t[i].src, in->t[i].w);
+    form_canon(out);
+}
+
+static int max_bit_level(const Circuit *c, const Val *x) {
+    int l = 0;
+    for (int b = 0; x->bits && b < x->nbits; b++) l = c->gates[x->bits[b]].level > l ? c->gates[x->bits[b]].level : l;
+    return l;
+}
+
+static void run_bin(const BinPrim *P, int p, int exhaustive, long count) {
+    int k = P->k;
+    Circuit *c = ir_new(k * p);
+    Val x[MAXK];
+    int base = 0;
+    for (int i = 0; i < k; i++) {
+        GateId in_bits[64];
+        for (int b = 0; b < p; b++) in_bits[b] = ir_input(i * p + b);
+        Val t = val_from_twos(in_bits, p);
+        CHECK(val_requant_bits(c, &t, NULL, P->shift[i], p, &x[i]) && val_is_binary(&x[i]),
+              "%s p=%d: operand %d not binary", P->name, p, i);
+        val_free(&t);
+        base = max_bit_level(c, &x[i]) > base ? max_bit_level(c, &x[i]) : base;
+    }
+    int32_t before = c->n_gates - c->n_sums;
+    int64_t want_gates = -1;
+    int want_depth = -1;
+    Val r = P->build(c, x, p, &want_gates, &want_depth);
+    int64_t made = c->n_gates - c->n_sums - before;
+    int depth = val_depth(c, &r) - base;
+    if (want_gates >= 0)
+        CHECK(made == want_gates, "%s p=%d: %lld gates, formula says %lld", P->name, p, (long long)made,
+              (long long)want_gates);
+    if (want_depth >= 0)
+        CHECK(depth == want_depth, "%s p=%d: depth %d over the bits, formula says %d", P->name, p, depth, want_depth);
+    for (int i = 0; i < k; i++) CHECK(!x[i].thermo, "%s p=%d: operand %d got a thermometer", P->name, p, i);
+    CHECK(!r.thermo, "%s p=%d: the result has a thermometer", P->name, p);
+    if (P->bits) CHECK(val_is_binary(&r) || r.lo == r.hi, "%s p=%d: the result is not binary", P->name, p);
+    /* readouts: the value's flattened form, then each bit's */
+    int nread = 1 + (r.bits ? r.nbits : 0);
+    Form *rd = xcalloc((size_t)nread, sizeof *rd);
+    int *off = xcalloc((size_t)nread + 1, sizeof *off);
+    flat_form(c, &r.form, &rd[0]);
+    for (int b = 1; b < nread; b++) {
+        Form one;
+        form_init(&one, 0);
+        form_add_term(&one, r.bits[b - 1], 1);
+        flat_form(c, &one, &rd[b]);
+        form_free(&one);
+    }
+    for (int q = 0; q < nread; q++) {
+        off[q] = c->n_outputs;
+        for (int i = 0; i < rd[q].n; i++) ir_add_output(c, rd[q].t[i].src);
+    }
+    const char *err = ir_check(c);
+    CHECK(err == NULL, "%s p=%d: checker: %s", P->name, p, err ? err : "");
+    Evaluator *e = eval_new(c);
+    long total = exhaustive ? 1L << (k * p) : count;
+    uint64_t in[MAXK * 16], *out = xcalloc((size_t)c->n_outputs + 1, sizeof *out);
+    int64_t ys[64][MAXK];
+    long bad = 0, checked = 0;
+    for (long b0 = 0; b0 < total; b0 += 64) {
+        memset(in, 0, sizeof in);
+        for (int l = 0; l < 64; l++) {
+            long idx = b0 + l < total ? b0 + l : b0;
+            for (int i = 0; i < k; i++) {
+                uint64_t u = exhaustive ? ((uint64_t)idx >> (i * p)) & ((1u << p) - 1) : next_rand() & ((1u << p) - 1);
+                int64_t v = (int64_t)u - ((u >> (p - 1)) ? ((int64_t)1 << p) : 0);
+                ys[l][i] = requant(p, v, P->shift[i]);
+                for (int b = 0; b < p; b++) in[i * p + b] |= ((u >> b) & 1) << l;
+            }
+        }
+        eval_run(e, in, out);
+        for (int l = 0; l < 64 && b0 + l < total; l++) {
+            int64_t want;
+            if (!P->ref(ys[l], p, &want)) continue;
+            int64_t got[65];
+            for (int q = 0; q < nread; q++) {
+                got[q] = rd[q].c;
+                for (int i = 0; i < rd[q].n; i++) got[q] += rd[q].t[i].w * (int64_t)((out[off[q] + i] >> l) & 1);
+            }
+            int64_t from_bits = r.lo;
+            for (int b = 1; b < nread; b++) from_bits += got[b] << (b - 1);
+            bool bits_ok = true;
+            for (int b = 1; b < nread; b++) bits_ok = bits_ok && (got[b] == 0 || got[b] == 1);
+            checked++;
+            if ((got[0] != want || (nread > 1 && (!bits_ok || from_bits != want))) && bad++ < 3)
+                CHECK(0, "%s p=%d operands (%lld, %lld, %lld): form %lld, bits %lld, reference %lld", P->name, p,
+                      (long long)ys[l][0], (long long)(k > 1 ? ys[l][1] : 0), (long long)(k > 2 ? ys[l][2] : 0),
+                      (long long)got[0], (long long)(nread > 1 ? from_bits : got[0]), (long long)want);
+        }
+    }
+    CHECK(bad == 0, "%s p=%d: %ld of %ld inputs wrong", P->name, p, bad, checked);
+    CHECK(checked > 0, "%s p=%d: no input checked", P->name, p);
+    printf("  %-12s p=%d: %6lld gates, %7d wires, depth +%d over the bits, %ld inputs\n", P->name, p,
+           (long long)made, (int)c->n_terms, depth, checked);
+    eval_free(e);
+    for (int q = 0; q < nread; q++) form_free(&rd[q]);
+    free(rd);
+    free(off);
+    free(out);
+    val_free(&r);
+    for (int i = 0; i < k; i++) val_free(&x[i]);
+    ir_free(c);
+}
+
+/* [x0 >= 1] + 2 [x0 >= pmin + 2] + 4 [x0 >= x1] + 8 [x1 >= x0]: one gate
+ * each over the bits */
+static Val bb_ge(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Form f;
+    form_init(&f, 0);
+    form_add_term(&f, val_ge(c, &x[0], 1), 1);
+    form_add_term(&f, val_ge(c, &x[0], pmin(p) + 2), 2);
+    form_add_term(&f, val_ge_val(c, &x[0], &x[1]), 4);
+    form_add_term(&f, val_ge_val(c, &x[1], &x[0]), 8);
+    *g = 4;
+    *d = 1;
+    return val_form_in(c, &f, 0, 15);
+}
+static int rb_ge(const int64_t *y, int p, int64_t *out) {
+    *out = (y[0] >= 1) + 2 * (y[0] >= pmin(p) + 2) + 4 * (y[0] >= y[1]) + 8 * (y[1] >= y[0]);
+    return 1;
+}
+
+/* x0 x1: nbits(x0) nbits(x1) ANDs of bit pairs, whatever the range */
+static Val bb_mul(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    (void)p;
+    *g = (int64_t)x[0].nbits * x[1].nbits;
+    *d = 1;
+    return val_mul(c, &x[0], &x[1]);
+}
+static int rb_mul(const int64_t *y, int p, int64_t *out) {
+    (void)p;
+    *out = y[0] * y[1];
+    return 1;
+}
+
+/* table lookups: one gate per change point of the table over x0's range */
+static int64_t step_fn(int64_t v, int p) { return v < -1 ? -1 : v < 2 ? 0 : pmax(p); }
+static Val table_bin(Circuit *c, Val *x, int p, int64_t (*fn)(int64_t, int), int64_t *g, int *d) {
+    int64_t *t = xmalloc(sizeof *t << p), changes = 0;
+    for (int64_t v = pmin(p); v <= pmax(p); v++) t[v - pmin(p)] = fn(v, p);
+    for (int64_t v = x[0].lo + 1; v <= x[0].hi; v++) changes += t[v - pmin(p)] != t[v - 1 - pmin(p)];
+    Val y = val_table(c, &x[0], t, p);
+    free(t);
+    *g = changes;
+    *d = changes ? 1 : -1; /* no change point: a constant */
+    return y;
+}
+static Val bb_table(Circuit *c, Val *x, int p, int64_t *g, int *d) { return table_bin(c, x, p, table_fn, g, d); }
+static int rb_table(const int64_t *y, int p, int64_t *out) {
+    *out = table_fn(y[0], p);
+    return 1;
+}
+static Val bb_step(Circuit *c, Val *x, int p, int64_t *g, int *d) { return table_bin(c, x, p, step_fn, g, d); }
+static int rb_step(const int64_t *y, int p, int64_t *out) {
+    *out = step_fn(y[0], p);
+    return 1;
+}
+
+/* the maximum of k operands: k(k-1)/2 comparisons, k flags, one fused AND
+ * per operand bit; binary when the operands' lo agree */
+static Val bb_max(Circuit *c, Val *x, int p, int64_t *g, int *d, int k) {
+    (void)p;
+    int64_t ands = 0;
+    for (int j = 0; j < k; j++) ands += x[j].nbits;
+    *g = k * (k - 1) / 2 + k + ands;
+    *d = 2;
+    return val_max(c, x, k);
+}
+static Val bb_max3(Circuit *c, Val *x, int p, int64_t *g, int *d) { return bb_max(c, x, p, g, d, 3); }
+static Val bb_max4(Circuit *c, Val *x, int p, int64_t *g, int *d) { return bb_max(c, x, p, g, d, 4); }
+static int rb_max(const int64_t *y, int k, int64_t *out) {
+    *out = y[0];
+    for (int j = 1; j < k; j++) *out = y[j] > *out ? y[j] : *out;
+    return 1;
+}
+static int rb_max3(const int64_t *y, int p, int64_t *out) { return (void)p, rb_max(y, 3, out); }
+static int rb_max4(const int64_t *y, int p, int64_t *out) { return (void)p, rb_max(y, 4, out); }
+
+/* leftmost argmax index + 4 sum_j 2^j tie_j over 3 operands: 3 comparisons
+ * each way, 3 flags, 3 ties, all 2 levels over the bits; tie_0 is flag_0
+ * (nothing to the left), so 2 n + n (n - 1) - 1 = 11 gates */
+static Val bb_argmax(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    (void)p;
+    GateId flags[3], ties[3];
+    val_argmax(c, x, 3, NULL, flags, ties);
+    Form f;
+    form_init(&f, 0);
+    for (int j = 0; j < 3; j++) {
+        form_add_term(&f, flags[j], j);
+        form_add_term(&f, ties[j], 4 << j);
+    }
+    *g = 11;
+    *d = 2;
+    return val_form_in(c, &f, 0, 30);
+}
+static int rb_argmax(const int64_t *y, int p, int64_t *out) {
+    (void)p;
+    int best = 0;
+    for (int j = 1; j < 3; j++)
+        if (y[j] > y[best]) best = j;
+    *out = best;
+    for (int j = 0; j < 3; j++) *out += (y[j] == y[best]) * (4 << j);
+    return 1;
+}
+
+/* floor(4 x0 / z), z = x1 - pmin in [0, 2^p - 1] (z = 0 only with x0 = 0),
+ * clamped to [qlo, qhi] = p bits, at most 8 (2^16 candidates at p = 16
+ * take seconds to build; the operands stay p-bit), quotient in binary:
+ * qhi - qlo candidates and nbits - 1 alternating sums (the top bit is a
+ * candidate), 2 levels over the bits */
+static int64_t div_qlo(int p) { return pmin(p < 8 ? p : 8); }
+static int64_t div_qhi(int p) { return pmax(p < 8 ? p : 8); }
+static Val bb_div(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val n = val_lin(&x[0], 4, NULL, 0, 0);
+    Val z = val_lin(&x[1], 1, NULL, 0, -pmin(p));
+    Val q = val_div_bits(c, &n, &z, div_qlo(p), div_qhi(p));
+    *g = div_qhi(p) - div_qlo(p) + bit_length(div_qhi(p) - div_qlo(p)) - 1;
+    *d = 2;
+    val_free(&n);
+    val_free(&z);
+    return q;
+}
+static int rb_div(const int64_t *y, int p, int64_t *out) {
+    int64_t n = 4 * y[0], z = y[1] - pmin(p);
+    if (z == 0 && n != 0) return 0;
+    *out = z ? min64(max64(floor_div(n, z), div_qlo(p)), div_qhi(p)) : 0;
+    return 1;
+}
+
+static void test_binary_prims(void) {
+    static const BinPrim bp[] = {
+        {"bin_ge", 2, {0, 1}, bb_ge, rb_ge, false},
+        {"bin_product", 2, {0, 1}, bb_mul, rb_mul, false},
+        {"bin_table", 1, {0}, bb_table, rb_table, false},
+        {"bin_step", 1, {1}, bb_step, rb_step, false},
+        {"bin_max", 3, {0, 0, 0}, bb_max3, rb_max3, true},
+        {"bin_max_lo", 3, {0, 1, 0}, bb_max3, rb_max3, false},
+        {"bin_max4", 4, {1, 1, 1, 1}, bb_max4, rb_max4, true},
+        {"bin_argmax", 3, {0, 1, 0}, bb_argmax, rb_argmax, false},
+        {"bin_div", 2, {0, 0}, bb_div, rb_div, true},
+    };
+    for (size_t i = 0; i < sizeof bp / sizeof bp[0]; i++) {
+        for (int p = 2; p <= 6; p++) {
+            if (bp[i].k * p <= 18) run_bin(&bp[i], p, 1, 0);
+            else run_bin(&bp[i], p, 0, 50000);
+        }
+        run_bin(&bp[i], 8, 0, 20000);
+        run_bin(&bp[i], 12, 0, 5000);
+        run_bin(&bp[i], 16, 0, 2000);
+    }
+}
+
 int main(void) {
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++) {
         const Prim *P = &prims[i];
@@ -884,5 +1173,6 @@ int main(void) {
     test_tournament();
     test_tournament_values();
     test_binary_adders();
+    test_binary_prims();
     return check_done("test_lower");
 }
