@@ -491,8 +491,10 @@ bool ir_majority(const Circuit *c, GateId g, int64_t max_fanin, Lit **lits, int6
  * gate outputs (always), and optionally also in thermometer code
  * (thermo[k-1] = [x >= lo + k], k = 1..hi-lo) and in offset binary
  * (x = lo + sum_k 2^k bits[k]).  Affine maps only compose forms (no gates);
- * gates are made where an operation needs a code: tables and max need the
- * thermometer, products use bits or thermometers.
+ * gates are made where an operation needs a code: tables and max read the
+ * thermometer, products use bits or thermometers; a binary value (bits, no
+ * thermometer: binary.c) stays binary through tables, max, argmax and
+ * products (docs/lowering.md "Primitives over binary codes").
  * ---------------------------------------------------------------------- */
 
 typedef struct {
