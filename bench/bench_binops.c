@@ -72,8 +72,7 @@ static Val build(Circuit *c, int op, Val *x, int p, bool bin) {
     }
     default: {
         Val n = val_lin(&x[0], 4, NULL, 0, 0), z = val_lin(&x[1], 1, NULL, 0, -pmin(p));
-        Val q = bin ? val_div_bits(c, &n, &z, qlo_of(p), qhi_of(p))
-                                     : val_div(c, &n, &z, qlo_of(p), qhi_of(p));
+        Val q = bin ? val_div_bits(c, &n, &z, qlo_of(p), qhi_of(p)) : val_div(c, &n, &z, qlo_of(p), qhi_of(p));
         val_free(&n);
         val_free(&z);
         return q;

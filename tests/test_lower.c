@@ -967,7 +967,7 @@ static void run_bin(const BinPrim *P, int p, int exhaustive, long count) {
         for (int l = 0; l < 64 && b0 + l < total; l++) {
             int64_t want;
             if (!P->ref(ys[l], p, &want)) continue;
-            int64_t got[65];
+            int64_t got[65] = {0};
             for (int q = 0; q < nread; q++) {
                 got[q] = rd[q].c;
                 for (int i = 0; i < rd[q].n; i++) got[q] += rd[q].t[i].w * (int64_t)((out[off[q] + i] >> l) & 1);
@@ -985,8 +985,8 @@ static void run_bin(const BinPrim *P, int p, int exhaustive, long count) {
     }
     CHECK(bad == 0, "%s p=%d: %ld of %ld inputs wrong", P->name, p, bad, checked);
     CHECK(checked > 0, "%s p=%d: no input checked", P->name, p);
-    printf("  %-12s p=%d: %6lld gates, %7d wires, depth +%d over the bits, %ld inputs\n", P->name, p,
-           (long long)made, (int)c->n_terms, depth, checked);
+    printf("  %-12s p=%d: %6lld gates, %7d wires, depth +%d over the bits, %ld inputs\n", P->name, p, (long long)made,
+           (int)c->n_terms, depth, checked);
     eval_free(e);
     for (int q = 0; q < nread; q++) form_free(&rd[q]);
     free(rd);
