@@ -183,15 +183,16 @@ static int64_t requant_width(const Val *a, int shift, int p) {
  * a constant (the form), else over thermometers. */
 static ReprReaders qk_readers(const HeadCtx *H, const int64_t *wq, const int64_t *wk, int pos, int k, bool key) {
     int64_t me = key ? wk[pos * H->dh + k] : wq[pos * H->dh + k];
-    bool bits = true, any = false;
+    bool bits = true;
+    int64_t products = 0;
     for (int o = 0; o < H->N; o++) {
         bool sees = !H->hd->causal || (key ? o >= pos : o <= pos);
         int64_t other = key ? wq[o * H->dh + k] : wk[o * H->dh + k];
         if (!sees || other < 0 || me < 0) continue;
-        any = true;
+        products++;
         if (me * other <= lower_opts.product_direct_max) bits = false;
     }
-    return (ReprReaders){!any ? USE_FORM : bits ? USE_BITS : USE_THERMO, 0};
+    return (ReprReaders){!products ? USE_FORM : bits ? USE_BITS : USE_THERMO, products};
 }
 
 /* What reads v_j: the division of a uniform head (the form), a tournament
@@ -649,6 +650,13 @@ static int hard_heads(const Model *m) {
 }
 static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
 static void set_tournament_values(LowerOpts *lo, uint64_t mask) { lo->tournament_values = mask; }
+/* --bits auto: one place, the whole model: a binary code may be one level
+ * deeper than its readers' thermometer route (represent.c) */
+static int repr_places(const Model *m) {
+    (void)m;
+    return lower_opts.repr_auto ? 1 : 0;
+}
+static void set_bits_slack(LowerOpts *lo, uint64_t mask) { lo->repr_slack = mask ? 1 : 0; }
 
 /* A switch: a construction with a choice at `count(m)` places of the model
  * (bit k of the mask: place k uses the alternative).  The choice builds
@@ -667,6 +675,7 @@ static const Switch SWITCHES[] = {
     /* the same carrying the winner's values instead of flags (select.c);
      * where both are set for a head, this one is built */
     {"tournament_values", hard_heads, set_tournament_values},
+    {"bits_slack", repr_places, set_bits_slack}, /* --bits auto: binary codes one level deeper allowed */
 };
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };

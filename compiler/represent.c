@@ -44,7 +44,7 @@ static int32_t max_level(const Circuit *c, const GateId *g, int64_t n) {
 /* The level at which y's readers get their code: its bits for USE_BITS,
  * else its gates (thermometer or bits). */
 static int32_t code_level(const Circuit *c, const Val *y, ReprUse use) {
-    if (y->bits && (use == USE_BITS || !y->thermo)) return max_level(c, y->bits, y->nbits);
+    if (y->bits && (use == USE_BITS || use == USE_AND || !y->thermo)) return max_level(c, y->bits, y->nbits);
     return y->thermo ? max_level(c, y->thermo, y->hi - y->lo) : 0;
 }
 
@@ -82,13 +82,25 @@ static int64_t cone_cost(const Circuit *c, GateId mark, const Val *y, int target
     return cost;
 }
 
-/* What y's readers add on top: flag x value ANDs over its thermometer (one
- * per level while the range allows, lower.c val_gate_mul) or its bits;
- * about 3 stored terms or one LUT each. */
+/* The distinct non-constant gates among g[0..n-1] (a thermometer's equal
+ * gates are adjacent). */
+static int64_t live_codes(const GateId *g, int64_t n) {
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++) k += g[i] > GATE_CONST1 && (i == 0 || g[i] != g[i - 1]);
+    return k;
+}
+
+/* What y's readers add on top (today's primitives, lower.c): per flag x
+ * value product (USE_AND) one AND per bit (val_gate_mul takes the bits when
+ * the flag is deeper than the thermometer, as an attention head's flags
+ * always are; the ANDs fold into the flag's level); per product (USE_BITS)
+ * one AND per pair of bits, the other operand taken as wide as y
+ * (val_mul); about 3 stored terms or one LUT each. */
 static int64_t reader_cost(const Val *y, ReprReaders rd, int target) {
-    if (rd.use != USE_AND) return 0;
-    int64_t n = y->hi - y->lo;
-    int64_t per = !y->bits && n <= lower_opts.product_direct_max ? n : bit_length(n);
+    int64_t per = 0;
+    int64_t nb = y->bits ? live_codes(y->bits, y->nbits) : 0;
+    if (rd.use == USE_AND) per = nb;
+    else if (rd.use == USE_BITS) per = nb * y->nbits;
     return rd.ands * per * (target ? 1 : 3);
 }
 
@@ -105,7 +117,7 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
     }
     GateId mark = c->n_gates;
     Val t = val_requant(c, x, res, shift, p);
-    if (rd.use == USE_BITS) val_bits(c, &t); /* the readers build them */
+    if (rd.use == USE_BITS || rd.use == USE_AND) val_bits(c, &t); /* the readers build them */
     Val b;
     if (!val_requant_bits(c, x, res, shift, p, &b)) {
         rc->n[REPR_THERMO]++;
@@ -115,7 +127,7 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
     int64_t ct = cone_cost(c, mark, &t, rc->target) + reader_cost(&t, rd, rc->target);
     int64_t cb = cone_cost(c, mark, &b, rc->target) + reader_cost(&b, rd, rc->target);
     if (getenv("TC0C_REPR_TRACE"))
-        fprintf(stderr, "repr: use %d range %lld: thermo level %d cost %lld, binary level %d cost %lld\n", rd.use,
+        fprintf(stderr, "repr: use %d range %lld ands %lld: thermo level %d cost %lld, binary level %d cost %lld\n", rd.use, (long long)rd.ands,
                 (long long)(yhi - ylo), lt, (long long)ct, lb, (long long)cb);
     if (lb <= lt + lower_opts.repr_slack && cb < ct) {
         val_free(&t);

@@ -632,13 +632,13 @@ extern const char *const repr_name[REPR__COUNT]; /* "form", "thermo", "binary" *
  * (today's primitives, lower.c): */
 typedef enum {
     USE_FORM,   /* only its form: affine maps, residual sums, division numerators */
-    USE_AND,    /* its form and flag x value ANDs (val_gate_mul): `ands` of them */
+    USE_AND,    /* flag x value ANDs (val_gate_mul) over its bits, the flags being deeper */
     USE_BITS,   /* its bits: products above product_direct_max (val_mul) */
     USE_THERMO, /* its thermometer: tables, max/argmax, tournaments, layer norm */
 } ReprUse;
 typedef struct {
     ReprUse use;
-    int64_t ands; /* USE_AND: the flag x value products that read it */
+    int64_t ands; /* USE_AND, USE_BITS: the products that read it */
 } ReprReaders;
 typedef struct {
     int target;              /* 0: wires; 4 or 6: estimated LUTs (lutcost.c) */
