@@ -626,6 +626,7 @@ static void build(const Model *m, const CompileOpts *o, Compiled *out) {
     out->n = o->n;
     out->bits_per_token = bits;
     memcpy(out->repr, C.rc.n, sizeof out->repr);
+    repr_free(&C.rc);
     output(&C, out);
     for (int k = 0; k < C.N * m->d_model; k++) val_free(&C.X[k]);
     free(C.X);
@@ -650,12 +651,16 @@ static int hard_heads(const Model *m) {
 }
 static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
 static void set_tournament_values(LowerOpts *lo, uint64_t mask) { lo->tournament_values = mask; }
-/* --bits auto: one place, the whole model: a binary code may be one level
- * deeper than its readers' thermometer route (represent.c) */
+/* --bits auto (represent.c): one place, the whole model */
 static int repr_places(const Model *m) {
     (void)m;
     return lower_opts.repr_auto ? 1 : 0;
 }
+/* every value a thermometer (the per-value choice off) */
+static void set_bits_thermo(LowerOpts *lo, uint64_t mask) {
+    if (mask) lo->repr_auto = false;
+}
+/* a binary code may be one level deeper than its readers' thermometer route */
 static void set_bits_slack(LowerOpts *lo, uint64_t mask) { lo->repr_slack = mask ? 1 : 0; }
 
 /* A switch: a construction with a choice at `count(m)` places of the model
@@ -675,7 +680,10 @@ static const Switch SWITCHES[] = {
     /* the same carrying the winner's values instead of flags (select.c);
      * where both are set for a head, this one is built */
     {"tournament_values", hard_heads, set_tournament_values},
-    {"bits_slack", repr_places, set_bits_slack}, /* --bits auto: binary codes one level deeper allowed */
+    /* --bits auto: the per-value choice off, or binary codes one level deeper
+     * allowed (both on: the same circuit as the first alone, not built) */
+    {"bits_thermo", repr_places, set_bits_thermo},
+    {"bits_slack", repr_places, set_bits_slack},
 };
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };
@@ -760,6 +768,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         if (!len) snprintf(name, sizeof cm.variant, "threshold");
         if (choose && combo > 0 && !strcmp(name, "threshold")) continue;                /* a switch with no place */
         if (choose && (lower_opts.tournament & lower_opts.tournament_values)) continue; /* values win: built */
+        if (choose && lower_opts.repr_slack && !lower_opts.repr_auto) continue;         /* bits_thermo: built */
         build(m, o, &cm);
         /* depth and size: threshold levels and wires, or for a LUT target
          * the estimated LUT levels and LUTs (lutcost.c) */

@@ -48,45 +48,71 @@ static int32_t code_level(const Circuit *c, const Val *y, ReprUse use) {
     return y->thermo ? max_level(c, y->thermo, y->hi - y->lo) : 0;
 }
 
-/* What the nodes from `mark` on that y reads (its form, thermometer and
- * bits, through their terms) cost: stored terms, or estimated LUTs. */
-static int64_t cone_cost(const Circuit *c, GateId mark, const Val *y, int target) {
-    int32_t n = c->n_gates - mark;
-    if (n <= 0) return 0;
-    uint8_t *seen = xcalloc((size_t)n, 1);
-    GateId *stack = xmalloc(sizeof *stack * (size_t)n);
-    int32_t sp = 0;
-    int64_t cost = 0;
-    int64_t nroots = (int64_t)y->form.n + (y->thermo ? y->hi - y->lo : 0) + (y->bits ? y->nbits : 0);
-    for (int64_t r = 0; r < nroots; r++) {
-        GateId g = r < y->form.n                    ? y->form.t[r].src
-                   : y->thermo && r < y->form.n + (y->hi - y->lo) ? y->thermo[r - y->form.n]
-                                                                    : y->bits[r - y->form.n - (y->thermo ? y->hi - y->lo : 0)];
-        if (g < mark || seen[g - mark]) continue;
-        seen[g - mark] = 1;
-        stack[sp++] = g;
-        while (sp) {
-            GateId a = stack[--sp];
-            cost += target ? lut_node_luts(c, a, target) : (int64_t)c->gates[a].n_in;
-            const Term *t = ir_terms(c, a);
-            for (uint32_t i = 0; i < c->gates[a].n_in; i++) {
-                GateId s = t[i].src;
-                if (s < mark || seen[s - mark]) continue;
-                seen[s - mark] = 1;
-                stack[sp++] = s;
-            }
+static void repr_grow(ReprCtx *rc, int32_t n) {
+    if (n <= rc->cap) return;
+    int32_t cap = rc->cap ? rc->cap : 1024;
+    while (cap < n) cap *= 2;
+    rc->unpaid = xrealloc(rc->unpaid, (size_t)cap);
+    rc->stamp = xrealloc(rc->stamp, sizeof *rc->stamp * (size_t)cap);
+    memset(rc->unpaid + rc->cap, 0, (size_t)(cap - rc->cap));
+    memset(rc->stamp + rc->cap, 0, sizeof *rc->stamp * (size_t)(cap - rc->cap));
+    rc->cap = cap;
+}
+
+void repr_free(ReprCtx *rc) {
+    free(rc->unpaid);
+    free(rc->stamp);
+    rc->unpaid = NULL;
+    rc->stamp = NULL;
+    rc->cap = 0;
+}
+
+/* What y adds to the circuit: the nodes it reads (its form, thermometer
+ * and bits, through their terms) that are new since `mark` or were built
+ * by an earlier losing code (unpaid), in stored terms or estimated LUTs.
+ * With pay, those nodes are marked paid (y is kept). */
+static int64_t cone_cost(const Circuit *c, ReprCtx *rc, GateId mark, const Val *y, bool pay) {
+    repr_grow(rc, c->n_gates);
+    if (++rc->epoch == 0) {
+        memset(rc->stamp, 0, sizeof *rc->stamp * (size_t)rc->cap);
+        rc->epoch = 1;
+    }
+    int64_t nt = y->thermo ? y->hi - y->lo : 0, nb = y->bits ? y->nbits : 0;
+    int64_t cap = (int64_t)y->form.n + nt + nb + 64, sp = 0, cost = 0;
+    GateId *stack = xmalloc(sizeof *stack * (size_t)cap);
+    for (int k = 0; k < y->form.n; k++) stack[sp++] = y->form.t[k].src;
+    for (int64_t k = 0; k < nt; k++) stack[sp++] = y->thermo[k];
+    for (int64_t k = 0; k < nb; k++) stack[sp++] = y->bits[k];
+    while (sp) {
+        GateId a = stack[--sp];
+        if ((a < mark && !rc->unpaid[a]) || rc->stamp[a] == rc->epoch) continue;
+        rc->stamp[a] = rc->epoch;
+        if (pay) rc->unpaid[a] = 0;
+        cost += rc->target ? lut_node_luts(c, a, rc->target) : (int64_t)c->gates[a].n_in;
+        const Term *t = ir_terms(c, a);
+        for (uint32_t i = 0; i < c->gates[a].n_in; i++) {
+            if (sp == cap) stack = xrealloc(stack, sizeof *stack * (size_t)(cap = cap ? 2 * cap : 64));
+            stack[sp++] = t[i].src;
         }
     }
-    free(seen);
     free(stack);
     return cost;
 }
 
-/* The distinct non-constant gates among g[0..n-1] (a thermometer's equal
- * gates are adjacent). */
+static int gate_cmp(const void *a, const void *b) {
+    GateId x = *(const GateId *)a, y = *(const GateId *)b;
+    return (x > y) - (x < y);
+}
+
+/* The distinct non-constant gates among g[0..n-1]: what ANDs with them
+ * build (equal gates give equal ANDs, which are one gate). */
 static int64_t live_codes(const GateId *g, int64_t n) {
+    GateId *s = xmalloc(sizeof *s * (size_t)(n ? n : 1));
+    memcpy(s, g, sizeof *s * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, gate_cmp);
     int64_t k = 0;
-    for (int64_t i = 0; i < n; i++) k += g[i] > GATE_CONST1 && (i == 0 || g[i] != g[i - 1]);
+    for (int64_t i = 0; i < n; i++) k += s[i] > GATE_CONST1 && (i == 0 || s[i] != s[i - 1]);
+    free(s);
     return k;
 }
 
@@ -120,21 +146,22 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
     if (rd.use == USE_BITS || rd.use == USE_AND) val_bits(c, &t); /* the readers build them */
     Val b;
     if (!val_requant_bits(c, x, res, shift, p, &b)) {
+        cone_cost(c, rc, mark, &t, true);
         rc->n[REPR_THERMO]++;
         return t;
     }
     int32_t lt = code_level(c, &t, rd.use), lb = code_level(c, &b, rd.use);
-    int64_t ct = cone_cost(c, mark, &t, rc->target) + reader_cost(&t, rd, rc->target);
-    int64_t cb = cone_cost(c, mark, &b, rc->target) + reader_cost(&b, rd, rc->target);
+    int64_t ct = cone_cost(c, rc, mark, &t, false) + reader_cost(&t, rd, rc->target);
+    int64_t cb = cone_cost(c, rc, mark, &b, false) + reader_cost(&b, rd, rc->target);
     if (getenv("TC0C_REPR_TRACE"))
-        fprintf(stderr, "repr: use %d range %lld ands %lld: thermo level %d cost %lld, binary level %d cost %lld\n", rd.use, (long long)rd.ands,
-                (long long)(yhi - ylo), lt, (long long)ct, lb, (long long)cb);
-    if (lb <= lt + lower_opts.repr_slack && cb < ct) {
-        val_free(&t);
-        rc->n[REPR_BINARY]++;
-        return b;
-    }
-    val_free(&b);
-    rc->n[REPR_THERMO]++;
-    return t;
+        fprintf(stderr, "repr: use %d range %lld ands %lld: thermo level %d cost %lld, binary level %d cost %lld\n",
+                rd.use, (long long)(yhi - ylo), (long long)rd.ands, lt, (long long)ct, lb, (long long)cb);
+    bool binary = lb <= lt + lower_opts.repr_slack && cb < ct;
+    /* the loser's new nodes stay unpaid until a later winner reads them */
+    repr_grow(rc, c->n_gates);
+    for (GateId g = mark; g < c->n_gates; g++) rc->unpaid[g] = 1;
+    cone_cost(c, rc, mark, binary ? &b : &t, true);
+    val_free(binary ? &t : &b);
+    rc->n[binary ? REPR_BINARY : REPR_THERMO]++;
+    return binary ? b : t;
 }

@@ -641,9 +641,15 @@ typedef struct {
     int64_t ands; /* USE_AND, USE_BITS: the products that read it */
 } ReprReaders;
 typedef struct {
-    int target;              /* 0: wires; 4 or 6: estimated LUTs (lutcost.c) */
-    int64_t n[REPR__COUNT];  /* values that took each representation */
+    int target;             /* 0: wires; 4 or 6: estimated LUTs (lutcost.c) */
+    int64_t n[REPR__COUNT]; /* values that took each representation */
+    /* per node: built by a losing code and not yet read by a winner
+     * (unpaid), and the visit stamp of the cost walk */
+    uint8_t *unpaid;
+    uint32_t *stamp, epoch;
+    int32_t cap;
 } ReprCtx;
+void repr_free(ReprCtx *rc);
 /* The output range of val_requant(x, res, shift, p); false when it needs
  * no gate (the value stays a form). */
 bool requant_range(const Val *x, const Val *res, int shift, int p, int64_t *lo, int64_t *hi);
