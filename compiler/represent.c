@@ -130,6 +130,34 @@ static int64_t reader_cost(const Val *y, ReprReaders rd, int target) {
     return rd.ands * per * (target ? 1 : 3);
 }
 
+/* A lower bound on the level of the binary code of a form (binary.c):
+ * 2 over its deepest gate, 4 over a nested sum node of bits_split_terms
+ * or more terms (first summed to binary on its own).  The walk is cut
+ * after `budget` nodes (what it saw is still a bound). */
+static int32_t binary_level_bound(const Circuit *c, GateId g, int depth, int64_t *budget) {
+    if (--*budget < 0) return 0;
+    const Gate *G = &c->gates[g];
+    if (G->kind != G_SUM) return G->level + 2;
+    if (depth >= 1 && lower_opts.bits_split_terms > 0 && G->n_in >= (uint32_t)lower_opts.bits_split_terms)
+        return G->level + 4;
+    int32_t l = 0;
+    const Term *t = ir_terms(c, g);
+    for (uint32_t i = 0; i < G->n_in && *budget >= 0; i++) {
+        int32_t m = binary_level_bound(c, t[i].src, depth + 1, budget);
+        if (m > l) l = m;
+    }
+    return l;
+}
+
+static int32_t form_binary_bound(const Circuit *c, const Form *f, int32_t l, int64_t *budget) {
+    for (int i = 0; i < f->n; i++)
+        if (f->t[i].src != GATE_CONST1) {
+            int32_t m = binary_level_bound(c, f->t[i].src, 0, budget);
+            if (m > l) l = m;
+        }
+    return l;
+}
+
 Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shift, int p, ReprReaders rd) {
     int64_t ylo, yhi;
     if (!requant_range(x, res, shift, p, &ylo, &yhi) || ylo == yhi) {
@@ -144,13 +172,17 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
     GateId mark = c->n_gates;
     Val t = val_requant(c, x, res, shift, p);
     if (rd.use == USE_BITS || rd.use == USE_AND) val_bits(c, &t); /* the readers build them */
+    int32_t lt = code_level(c, &t, rd.use);
+    int64_t budget = 4096;
+    int32_t bound = form_binary_bound(c, &x->form, 0, &budget);
+    if (res) bound = form_binary_bound(c, &res->form, bound, &budget);
     Val b;
-    if (!val_requant_bits(c, x, res, shift, p, &b)) {
+    if (bound > lt + lower_opts.repr_slack || !val_requant_bits(c, x, res, shift, p, &b)) { /* too deep: not built */
         cone_cost(c, rc, mark, &t, true);
         rc->n[REPR_THERMO]++;
         return t;
     }
-    int32_t lt = code_level(c, &t, rd.use), lb = code_level(c, &b, rd.use);
+    int32_t lb = code_level(c, &b, rd.use);
     int64_t ct = cone_cost(c, rc, mark, &t, false) + reader_cost(&t, rd, rc->target);
     int64_t cb = cone_cost(c, rc, mark, &b, false) + reader_cost(&b, rd, rc->target);
     if (getenv("TC0C_REPR_TRACE"))
