@@ -16,7 +16,7 @@ typedef struct {
     Circuit *c;
     int n, N; /* tokens, positions (tokens + BOS) */
     bool quiet;
-    Val *X; /* N x d_model: the residual stream */
+    Val *X;     /* N x d_model: the residual stream */
     ReprCtx rc; /* the representations chosen (represent.c) */
 } Ctx;
 
