@@ -69,6 +69,14 @@ for m in $reprs; do
   da=$(depth $f --bits auto) dt=$(depth $f)
   [ -n "$da" ] && [ "$da" -le "$dt" ] && ok || bad "typical $m --bits auto: depth '$da' above the default's $dt"
 done
+# with the size objective the choice also builds every value a thermometer
+# (bits_thermo), so auto is never larger: (a) is where the per-value cost
+# alone comes out larger
+if [ $asan -eq 0 ]; then
+  wires() { "$T" stats models/typical/a.json -n 2 --quiet --objective size "$@" 2>&1 | sed -n 's/^  wires \([0-9]*\) .*/\1/p'; }
+  wa=$(wires --bits auto) wt=$(wires)
+  [ -n "$wa" ] && [ "$wa" -le "$wt" ] && ok || bad "typical a --bits auto --objective size: $wa wires above thermo's $wt"
+fi
 
 if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
   out=$(TC0C=$T VECTORS=4 sim/sim.sh models/typical/a.json 4 0 icarus thr 2>&1)
