@@ -10,11 +10,12 @@
  *   code they would build it anyway, one level deeper;
  * - otherwise both codes are built into the circuit; each one's cost is
  *   what it adds (its new nodes: wires, or estimated LUTs for a LUT
- *   target) plus what its readers add (the bits from the thermometer for
- *   USE_BITS; D or nbits ANDs per flag x value product for USE_AND), and
- *   the cheaper wins if its level is within repr_slack of the level at
- *   which the readers get their code on the thermometer route; the loser's
- *   gates are left dead for ir_sweep.
+ *   target; the thermometer's include the bits its USE_BITS and USE_AND
+ *   readers build from it) plus what its readers add (their ANDs over its
+ *   bits), and the cheaper wins if its level is within repr_slack of the
+ *   level at which the readers get their code on the thermometer route;
+ *   the loser's gates are left dead for ir_sweep.  The binary code is not
+ *   built when a bound on its level already fails that rule.
  *
  * The reader costs state today's primitives (lower.c); a primitive that
  * reads a binary code differently changes ReprUse or reader_cost only.
@@ -130,10 +131,12 @@ static int64_t reader_cost(const Val *y, ReprReaders rd, int target) {
     return rd.ands * per * (target ? 1 : 3);
 }
 
-/* A lower bound on the level of the binary code of a form (binary.c):
- * 2 over its deepest gate, 4 over a nested sum node of bits_split_terms
- * or more terms (first summed to binary on its own).  The walk is cut
- * after `budget` nodes (what it saw is still a bound). */
+/* A bound on the level of the binary code of a form (binary.c): 2 over
+ * its deepest gate, 4 over a nested sum node of bits_split_terms or more
+ * terms (first summed to binary on its own).  It is a lower bound except
+ * where a term's weight vanishes modulo 2^nb (binary.c drops that term),
+ * where it errs towards the thermometer.  The walk is cut after `budget`
+ * nodes (what it saw is still a bound). */
 static int32_t binary_level_bound(const Circuit *c, GateId g, int depth, int64_t *budget) {
     if (--*budget < 0) return 0;
     const Gate *G = &c->gates[g];
