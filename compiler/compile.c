@@ -16,7 +16,8 @@ typedef struct {
     Circuit *c;
     int n, N; /* tokens, positions (tokens + BOS) */
     bool quiet;
-    Val *X; /* N x d_model: the residual stream */
+    Val *X;     /* N x d_model: the residual stream */
+    ReprCtx rc; /* the representations chosen (represent.c) */
 } Ctx;
 
 int model_token_bits(const Model *m) {
@@ -52,12 +53,14 @@ static Val affine(Circuit *cc, const Mat *w, int row, int64_t b, const Val *x) {
     return val_form_in(cc, &f, lo, hi);
 }
 
-/* requant(W x + b, shift) for one output row (numerics 3.1). */
-static Val affine_requant(Ctx *C, const Mat *w, int row, int64_t b, int shift, const Val *x) {
-    Val a = affine(C->c, w, row, b, x);
-    Val y = val_requant(C->c, &a, NULL, shift, C->m->p);
-    val_free(&a);
-    return y;
+/* What reads the residual stream (represent.c): the next affine maps and
+ * the output read forms; a layer norm reads thermometers. */
+static ReprReaders stream_readers(const Model *m) {
+    bool ln = m->ln_final.present;
+    for (int l = 0; l < m->n_layers; l++)
+        ln = ln || m->layers[l].attn.ln_pre.present || m->layers[l].attn.ln_post.present ||
+             m->layers[l].ffn.ln_pre.present || m->layers[l].ffn.ln_post.present;
+    return (ReprReaders){ln ? USE_THERMO : USE_FORM, 0};
 }
 
 /* When the table is affine (f(v) = a v + b) on [x.lo, x.hi] it is a form. */
@@ -68,6 +71,13 @@ static bool table_affine(const int64_t *t, int p, const Val *x, int64_t *a, int6
     for (int64_t v = x->lo; v <= x->hi; v++)
         if (t[v - pmin(p)] != *a * v + *b) return false;
     return true;
+}
+
+/* What a table over values in [lo, hi] reads: the form when affine there. */
+static ReprReaders table_readers(const Ctx *C, const int64_t *t, int64_t lo, int64_t hi) {
+    Val r = {.lo = lo, .hi = hi};
+    int64_t a, b;
+    return (ReprReaders){table_affine(t, C->m->p, &r, &a, &b) ? USE_FORM : USE_THERMO, 0};
 }
 
 static Val table(Ctx *C, Val *x, const int64_t *t) {
@@ -121,7 +131,7 @@ static void embed(Ctx *C) {
                 }
             }
             Val raw = val_form_in(C->c, &f, lo, hi);
-            C->X[(size_t)i * d + c] = val_requant(C->c, &raw, NULL, 0, m->p); /* sat_p */
+            C->X[(size_t)i * d + c] = repr_requant(C->c, &C->rc, &raw, NULL, 0, m->p, stream_readers(m)); /* sat_p */
             val_free(&raw);
         }
         for (int t = 0; t < ntok; t++) form_free(&oh[t]);
@@ -160,20 +170,81 @@ typedef struct {
     int64_t *plo[MAX_D_HEAD], *phi[MAX_D_HEAD];
 } HeadCtx;
 
-/* q, k, v of every position (k and q not for a uniform head) */
+/* The width hi - lo of requant(a, shift): -1 for a constant. */
+static int64_t requant_width(const Val *a, int shift, int p) {
+    int64_t lo, hi;
+    requant_range(a, NULL, shift, p, &lo, &hi);
+    return hi > lo ? hi - lo : -1;
+}
+
+/* What reads q_i (or k_j, `key`): the products q_i k_j of the visible
+ * pairs (val_mul), over bits when every such product has more than
+ * product_direct_max thermometer pairs, a scaling when the other side is
+ * a constant (the form), else over thermometers. */
+static ReprReaders qk_readers(const HeadCtx *H, const int64_t *wq, const int64_t *wk, int pos, int k, bool key) {
+    int64_t me = key ? wk[pos * H->dh + k] : wq[pos * H->dh + k];
+    bool bits = true;
+    int64_t products = 0;
+    for (int o = 0; o < H->N; o++) {
+        bool sees = !H->hd->causal || (key ? o >= pos : o <= pos);
+        int64_t other = key ? wq[o * H->dh + k] : wk[o * H->dh + k];
+        if (!sees || other < 0 || me < 0) continue;
+        products++;
+        if (me * other <= lower_opts.product_direct_max) bits = false;
+    }
+    return (ReprReaders){!products ? USE_FORM : bits ? USE_BITS : USE_THERMO, products};
+}
+
+/* What reads v_j: the division of a uniform head (the form), a tournament
+ * that carries values (thermometer levels), else the flag x value ANDs of
+ * every query that sees j (times the exp bits for softmax). */
+static ReprReaders v_readers(const HeadCtx *H, int j) {
+    const Head *hd = H->hd;
+    if (hd->kind == ATTN_UNIFORM) return (ReprReaders){USE_FORM, 0};
+    int hard_k = hd->kind == ATTN_HARD ? (int)min64(hard_ordinal(H->C->m, H->l, H->h), 63) : -1;
+    if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) return (ReprReaders){USE_THERMO, 0};
+    int64_t queries = hd->causal ? H->N - j : H->N;
+    return (ReprReaders){USE_AND, queries * (hd->kind == ATTN_SOFTMAX ? max64(H->bt_bits, 1) : 1)};
+}
+
+/* q, k, v of every position (k and q not for a uniform head): the affine
+ * maps first, then each requantization with its readers (represent.c) */
 static void head_qkv(HeadCtx *H) {
     const Head *hd = H->hd;
-    int dh = H->dh, d = H->C->m->d_model;
+    int dh = H->dh, d = H->C->m->d_model, N = H->N, p = H->p;
+    bool qk = hd->kind != ATTN_UNIFORM;
     H->C->c->cur_origin = origin_make(H->l, H->h, OP_QKV);
-    for (int j = 0; j < H->N; j++)
+    Val *aq = xcalloc((size_t)N * (size_t)dh, sizeof *aq), *ak = xcalloc((size_t)N * (size_t)dh, sizeof *ak);
+    int64_t *wq = xcalloc((size_t)N * (size_t)dh, sizeof *wq), *wk = xcalloc((size_t)N * (size_t)dh, sizeof *wk);
+    for (int j = 0; qk && j < N; j++)
         for (int k = 0; k < dh; k++) {
             const Val *x = H->C->X + (size_t)j * d;
-            H->V[j * dh + k] = affine_requant(H->C, &hd->wv, k, hd->bv[k], hd->v_shift, x);
-            if (hd->kind != ATTN_UNIFORM) {
-                H->Q[j * dh + k] = affine_requant(H->C, &hd->wq, k, hd->bq[k], hd->q_shift, x);
-                H->K[j * dh + k] = affine_requant(H->C, &hd->wk, k, hd->bk[k], hd->k_shift, x);
+            aq[j * dh + k] = affine(H->C->c, &hd->wq, k, hd->bq[k], x);
+            ak[j * dh + k] = affine(H->C->c, &hd->wk, k, hd->bk[k], x);
+            wq[j * dh + k] = requant_width(&aq[j * dh + k], hd->q_shift, p);
+            wk[j * dh + k] = requant_width(&ak[j * dh + k], hd->k_shift, p);
+        }
+    for (int j = 0; j < N; j++)
+        for (int k = 0; k < dh; k++) {
+            const Val *x = H->C->X + (size_t)j * d;
+            Val a = affine(H->C->c, &hd->wv, k, hd->bv[k], x);
+            H->V[j * dh + k] = repr_requant(H->C->c, &H->C->rc, &a, NULL, hd->v_shift, p, v_readers(H, j));
+            val_free(&a);
+            if (qk) {
+                H->Q[j * dh + k] = repr_requant(H->C->c, &H->C->rc, &aq[j * dh + k], NULL, hd->q_shift, p,
+                                                qk_readers(H, wq, wk, j, k, false));
+                H->K[j * dh + k] = repr_requant(H->C->c, &H->C->rc, &ak[j * dh + k], NULL, hd->k_shift, p,
+                                                qk_readers(H, wq, wk, j, k, true));
             }
         }
+    for (int j = 0; j < N * dh; j++) {
+        val_free(&aq[j]);
+        val_free(&ak[j]);
+    }
+    free(aq);
+    free(ak);
+    free(wq);
+    free(wk);
 }
 
 /* softmax: the tables of the bits of exp[s], built once per head */
@@ -239,7 +310,8 @@ static void head_scores(HeadCtx *H, int i, int cnt) {
             val_free(&pr);
             dot = t;
         }
-        H->S[j] = val_requant(c, &dot, NULL, H->hd->score_shift, H->p);
+        /* max, argmax, the exp table and the tournaments read its thermometer */
+        H->S[j] = repr_requant(c, &H->C->rc, &dot, NULL, H->hd->score_shift, H->p, (ReprReaders){USE_THERMO, 0});
         val_free(&dot);
     }
 }
@@ -373,8 +445,8 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
     H.S = xcalloc((size_t)N, sizeof *H.S);
     H.flag = xcalloc((size_t)N, sizeof *H.flag);
     H.tie = xcalloc((size_t)N, sizeof *H.tie);
+    if (hd->kind == ATTN_SOFTMAX) head_exp_bits(&H); /* before q, k, v: v's readers count its bits */
     head_qkv(&H);
-    if (hd->kind == ATTN_SOFTMAX) head_exp_bits(&H);
     if (hd->kind == ATTN_UNIFORM && hd->causal) head_prefix_sums(&H);
     for (int i = 0; i < N; i++) {
         int cnt = hd->causal ? i + 1 : N; /* visible positions 0..cnt-1 */
@@ -404,7 +476,7 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
 static void residual_update(Ctx *C, const Mat *w, const int64_t *b, int shift, bool residual, const Val *y, Val *x) {
     for (int r = 0; r < w->rows; r++) {
         Val u = affine(C->c, w, r, b[r], y);
-        Val nx = val_requant(C->c, &u, residual ? &x[r] : NULL, shift, C->m->p);
+        Val nx = repr_requant(C->c, &C->rc, &u, residual ? &x[r] : NULL, shift, C->m->p, stream_readers(C->m));
         val_free(&u);
         val_free(&x[r]);
         x[r] = nx;
@@ -464,7 +536,11 @@ static void ffn(Ctx *C, int l) {
         Val *x = C->X + (size_t)i * d, *in = Y ? Y + (size_t)i * d : x;
         for (int k = 0; k < f->d_ff; k++) {
             C->c->cur_origin = origin_make(l, -1, OP_FFN_HIDDEN);
-            Val h = affine_requant(C, &f->w1, k, f->b1[k], f->shift1, in);
+            Val a = affine(C->c, &f->w1, k, f->b1[k], in);
+            int64_t lo, hi;
+            requant_range(&a, NULL, f->shift1, C->m->p, &lo, &hi);
+            Val h = repr_requant(C->c, &C->rc, &a, NULL, f->shift1, C->m->p, table_readers(C, f->act.table, lo, hi));
+            val_free(&a);
             H[k] = table(C, &h, f->act.table);
             val_free(&h);
         }
@@ -534,7 +610,7 @@ static void output(Ctx *C, Compiled *cm) {
 /* One build of the model with the current lower_opts. */
 static void build(const Model *m, const CompileOpts *o, Compiled *out) {
     int bits = model_token_bits(m);
-    Ctx C = {.m = m, .n = o->n, .N = o->n + m->has_bos, .quiet = o->quiet};
+    Ctx C = {.m = m, .n = o->n, .N = o->n + m->has_bos, .quiet = o->quiet, .rc = {.target = o->target}};
     C.c = ir_new(o->n * bits);
     C.c->max_gates = o->max_gates ? o->max_gates + 2 + o->n * bits : 0;
     C.c->max_mem = o->max_mem;
@@ -549,6 +625,8 @@ static void build(const Model *m, const CompileOpts *o, Compiled *out) {
     out->c = C.c;
     out->n = o->n;
     out->bits_per_token = bits;
+    memcpy(out->repr, C.rc.n, sizeof out->repr);
+    repr_free(&C.rc);
     output(&C, out);
     for (int k = 0; k < C.N * m->d_model; k++) val_free(&C.X[k]);
     free(C.X);
@@ -573,6 +651,17 @@ static int hard_heads(const Model *m) {
 }
 static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
 static void set_tournament_values(LowerOpts *lo, uint64_t mask) { lo->tournament_values = mask; }
+/* --bits auto (represent.c): one place, the whole model */
+static int repr_places(const Model *m) {
+    (void)m;
+    return lower_opts.repr_auto ? 1 : 0;
+}
+/* every value a thermometer (the per-value choice off) */
+static void set_bits_thermo(LowerOpts *lo, uint64_t mask) {
+    if (mask) lo->repr_auto = false;
+}
+/* a binary code may be one level deeper than its readers' thermometer route */
+static void set_bits_slack(LowerOpts *lo, uint64_t mask) { lo->repr_slack = mask ? 1 : 0; }
 
 /* A switch: a construction with a choice at `count(m)` places of the model
  * (bit k of the mask: place k uses the alternative).  The choice builds
@@ -591,6 +680,10 @@ static const Switch SWITCHES[] = {
     /* the same carrying the winner's values instead of flags (select.c);
      * where both are set for a head, this one is built */
     {"tournament_values", hard_heads, set_tournament_values},
+    /* --bits auto: the per-value choice off, or binary codes one level deeper
+     * allowed (both on: the same circuit as the first alone, not built) */
+    {"bits_thermo", repr_places, set_bits_thermo},
+    {"bits_slack", repr_places, set_bits_slack},
 };
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };
@@ -675,6 +768,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         if (!len) snprintf(name, sizeof cm.variant, "threshold");
         if (choose && combo > 0 && !strcmp(name, "threshold")) continue;                /* a switch with no place */
         if (choose && (lower_opts.tournament & lower_opts.tournament_values)) continue; /* values win: built */
+        if (choose && lower_opts.repr_slack && !lower_opts.repr_auto) continue;         /* bits_thermo: built */
         build(m, o, &cm);
         /* depth and size: threshold levels and wires, or for a LUT target
          * the estimated LUT levels and LUTs (lutcost.c) */

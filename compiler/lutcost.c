@@ -103,6 +103,38 @@ static int32_t adder(const Circuit *c, const Node *nd, GateId g, int width, int 
     return in_lev + max64(0, (int64_t)ceil(1.6 * lb - 1e-9) - 4);
 }
 
+/* The LUTs of one node charged alone (represent.c compares two codes of a
+ * value by the nodes each adds): a gate of at most k stored gate terms is
+ * one LUT; else an adder of its terms' bits (a sum node term brings the
+ * bits of its range) and, for a gate, a comparator; a sum node of at most k
+ * gate terms is absorbed into its readers. */
+int64_t lut_node_luts(const Circuit *c, GateId g, int k) {
+    const Gate *G = &c->gates[g];
+    const Term *t = ir_terms(c, g);
+    int64_t bits = 0;
+    bool wide = G->n_in > (uint32_t)k;
+    for (uint32_t i = 0; i < G->n_in; i++) {
+        const Gate *S = &c->gates[t[i].src];
+        int w = S->kind == G_SUM ? bits_for(S->hi - S->lo) : 1;
+        if (S->kind == G_SUM) wide = true;
+        bits += (int64_t)popcount64(t[i].w) * w;
+    }
+    if (!wide) return G->kind == G_SUM ? 0 : 1;
+    int64_t lo = 0, hi = 0;
+    for (uint32_t i = 0; i < G->n_in; i++) {
+        const Gate *S = &c->gates[t[i].src];
+        int64_t a = t[i].w * S->lo, b = t[i].w * S->hi;
+        lo += a < b ? a : b;
+        hi += a < b ? b : a;
+    }
+    int w = bits_for(hi - lo);
+    int64_t fa = bits > w ? bits - w : 0;
+    int64_t luts = k <= 4 ? 2 * fa + w : (int64_t)ceil(1.5 * (double)fa) + 1;
+    if (G->kind == G_SUM) return luts;
+    if (G->n_in == 1) luts = 0; /* [S >= t]: the comparator only */
+    return luts + (w + k - 2) / (k - 1);
+}
+
 void lut_cost(const Circuit *c, int k, LutCost *out) {
     if (k < 2 || k > SUP_MAX) BUG("lut_cost: K = %d", k);
     memset(out, 0, sizeof *out);

@@ -58,14 +58,17 @@ static void usage(FILE *f) {
             "wires whatever the depth; --target lut4|lut6: depth and size are the\n"
             "estimated LUT levels and LUTs of a K-input LUT fabric (default thr:\n"
             "threshold levels and wires); --variant threshold|tournament|\n"
-            "tournament_values builds one\n"
+            "tournament_values|bits_thermo|bits_slack (the last two with --bits\n"
+            "auto) builds one\n"
             "variant only (compile, verify, stats, vectors; docs/lowering.md).\n"
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
             "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
             "exceeds M bytes, and stops (exit 4) a build whose memory passes it\n"
-            "(default 4G; circuit commands); --bits thermo|blocks|tree builds binary\n"
-            "codes from thermometers (default) or from adders (docs/lowering.md;\n"
-            "circuit commands); --dump prints every gate.  Options are\n"
+            "(default 4G; circuit commands); --bits thermo|auto|blocks|tree builds\n"
+            "binary codes from thermometers (default), chooses thermometer or binary\n"
+            "per requantized value by cost within the depth (auto), or builds every\n"
+            "code from adders (docs/lowering.md; circuit commands); --dump prints\n"
+            "every gate.  Options are\n"
             "matched exactly and given at most once; \"--\" ends the options (tc0c run\n"
             "MODEL -- --x evaluates the string \"--x\").\n"
             "\n"
@@ -118,8 +121,9 @@ static const OptSpec OPTIONS[] = {
     {"--max-depth", OPT_INT, 1, 1000000, NULL, offsetof(Args, max_depth)},
     {"--objective", OPT_STR, 0, 0, "depth|size", offsetof(Args, objective)},
     {"--target", OPT_STR, 0, 0, "thr|lut4|lut6", offsetof(Args, target)},
-    {"--variant", OPT_STR, 0, 0, "threshold|tournament|tournament_values", offsetof(Args, variant)},
-    {"--bits", OPT_STR, 0, 0, "thermo|blocks|tree", offsetof(Args, bits)},
+    {"--variant", OPT_STR, 0, 0, "threshold|tournament|tournament_values|bits_thermo|bits_slack",
+     offsetof(Args, variant)},
+    {"--bits", OPT_STR, 0, 0, "thermo|auto|blocks|tree", offsetof(Args, bits)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
     {"--dump", OPT_FLAG, 0, 0, NULL, offsetof(Args, dump)},
     {"--exhaustive", OPT_FLAG, 0, 0, NULL, offsetof(Args, exhaustive)},
@@ -312,7 +316,9 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
         fprintf(stderr, "tc0c %s: --max-depth and --objective size exclude each other\n", cmd);
         return EXIT_USAGE;
     }
-    if (a->bits && strcmp(a->bits, "thermo") != 0) { /* binary codes from adders (binary.c) */
+    if (a->bits && !strcmp(a->bits, "auto")) { /* thermometer or binary per value (represent.c) */
+        lower_opts.repr_auto = true;
+    } else if (a->bits && strcmp(a->bits, "thermo") != 0) { /* binary codes from adders (binary.c) */
         lower_opts.bits_adder_min_range = lower_opts.requant_bits_min_range = 0;
         lower_opts.bits_adder = strcmp(a->bits, "tree") ? BITS_ADDER_BLOCKS : BITS_ADDER_TREE;
     }

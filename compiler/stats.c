@@ -91,6 +91,11 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
         cJSON_AddNumberToObject(o, "luts", (double)lc[i].luts);
         cJSON_AddNumberToObject(o, "depth", lc[i].depth);
     }
+    for (int r = 0; r < REPR__COUNT; r++) { /* repr_form, repr_thermo, repr_binary */
+        char key[32];
+        snprintf(key, sizeof key, "repr_%s", repr_name[r]);
+        cJSON_AddNumberToObject(j, key, (double)cm->repr[r]);
+    }
     cJSON *ops = cJSON_AddObjectToObject(j, "by_op");
     for (int op = 0; op < OP__COUNT; op++) {
         if (!s.by_op[op] && !s.wires_by_op[op]) continue;
@@ -130,6 +135,8 @@ void stats_print(const Model *m, const Compiled *cm, FILE *f) {
     lut_costs(cm, lc);
     fprintf(f, "  LUT estimate (docs/lowering.md): %lld LUT4s at LUT depth %d, %lld LUT6s at depth %d\n",
             (long long)lc[0].luts, lc[0].depth, (long long)lc[1].luts, lc[1].depth);
+    fprintf(f, "  requantized values: %lld forms, %lld thermometers, %lld binary (represent.c)\n",
+            (long long)cm->repr[REPR_FORM], (long long)cm->repr[REPR_THERMO], (long long)cm->repr[REPR_BINARY]);
     fprintf(f, "  by operation:\n");
     for (int op = 0; op < OP__COUNT; op++)
         if (s.by_op[op] || s.wires_by_op[op])

@@ -471,6 +471,9 @@ typedef struct {
     int32_t depth; /* LUT levels */
 } LutCost;
 void lut_cost(const Circuit *c, int k, LutCost *out);
+/* The LUTs of node g alone, by the same rules (for comparing two lowerings
+ * of one value: represent.c). */
+int64_t lut_node_luts(const Circuit *c, GateId g, int k);
 void ir_dump(const Circuit *c, FILE *f);
 
 /* The majority-gate form of a threshold gate (DESIGN.md section 3): the
@@ -534,6 +537,11 @@ typedef struct {
     int64_t bits_adder_min_range, requant_bits_min_range;
     BitsAdder bits_adder;
     int bits_block, bits_split_terms;
+    /* --bits auto: each requantization chooses thermometer or binary
+     * (represent.c); repr_slack: levels a binary code may add over its
+     * readers' thermometer route (0: never deeper) */
+    bool repr_auto;
+    int repr_slack;
 } LowerOpts;
 
 extern LowerOpts lower_opts;
@@ -639,6 +647,44 @@ Val val_max_bits(Circuit *c, Val *xs, int n);
  * them (nbits - 1 gates, + 1 level); the result is binary. */
 Val val_div_bits(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi);
 
+/* represent.c: the representation of a requantized value (docs/lowering.md,
+ * "Representation per value").  A requantization that needs no gate leaves
+ * a form; otherwise the value is held as its thermometer or its binary
+ * code, chosen per value (`--bits auto`, LowerOpts.repr_auto) from what
+ * reads it, the cost of each in the objective's units (wires, or estimated
+ * LUTs for a LUT target) and the depth rule: the binary code's level may
+ * pass the level at which its readers get their code from the thermometer
+ * by at most LowerOpts.repr_slack levels (0: never deeper). */
+typedef enum { REPR_FORM, REPR_THERMO, REPR_BINARY, REPR__COUNT } Repr;
+extern const char *const repr_name[REPR__COUNT]; /* "form", "thermo", "binary" */
+/* What the readers of a value need, as compile.c knows them statically
+ * (today's primitives, lower.c): */
+typedef enum {
+    USE_FORM,   /* only its form: affine maps, residual sums, division numerators */
+    USE_AND,    /* flag x value ANDs (val_gate_mul) over its bits, the flags being deeper */
+    USE_BITS,   /* its bits: products above product_direct_max (val_mul) */
+    USE_THERMO, /* its thermometer: tables, max/argmax, tournaments, layer norm */
+} ReprUse;
+typedef struct {
+    ReprUse use;
+    int64_t ands; /* USE_AND, USE_BITS: the products that read it */
+} ReprReaders;
+typedef struct {
+    int target;             /* 0: wires; 4 or 6: estimated LUTs (lutcost.c) */
+    int64_t n[REPR__COUNT]; /* values that took each representation */
+    /* per node: built by a losing code and not yet read by a winner
+     * (unpaid), and the visit stamp of the cost walk */
+    uint8_t *unpaid;
+    uint32_t *stamp, epoch;
+    int32_t cap;
+} ReprCtx;
+void repr_free(ReprCtx *rc);
+/* The output range of val_requant(x, res, shift, p); false when it needs
+ * no gate (the value stays a form). */
+bool requant_range(const Val *x, const Val *res, int shift, int p, int64_t *lo, int64_t *hi);
+/* val_requant with the representation chosen for readers rd (counted in rc). */
+Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shift, int p, ReprReaders rd);
+
 /* norm.c, circuit side (docs/lowering.md "Layer norm").  ln_lower replaces
  * x[0..d-1] by LN(x) (numerics 7.1): depth + 3 over x's thermometers (+ 4
  * when x has none yet), constant in n.  softmax_center replaces the scores
@@ -709,6 +755,7 @@ typedef struct {
     Estimate est;     /* the whole pre-build estimate */
     LutCost lut[2];   /* the LUT4 and LUT6 estimates, when lut_known (stats_lut_costs) */
     bool lut_known;
+    int64_t repr[REPR__COUNT]; /* requantized values held as a form, thermometer, binary (represent.c) */
 } Compiled;
 
 int model_token_bits(const Model *m);

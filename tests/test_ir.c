@@ -910,6 +910,13 @@ static void test_lut_cost(void) {
     l4 = lut_of(c, 4);
     l6 = lut_of(c, 6);
     CHECK(l6.luts == 1 && l6.depth == 1, "6-input majority: %lld LUT6s, depth %d (1, 1)", (long long)l6.luts, l6.depth);
+    /* node by node (lut_node_luts, represent.c's cost) the same totals */
+    for (int k = 4; k <= 6; k += 2) {
+        int64_t sum = 0;
+        for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) sum += lut_node_luts(c, g, k);
+        CHECK(sum == (k == 4 ? 10 : 1), "6-input majority node by node: %lld LUT%ds (%d)", (long long)sum, k,
+              k == 4 ? 10 : 1);
+    }
     CHECK(l4.luts == 10 && l4.depth == 4, "6-input majority: %lld LUT4s, depth %d (10, 4)", (long long)l4.luts,
           l4.depth);
     /* a second threshold over the same sum adds only its comparator */
