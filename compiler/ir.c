@@ -23,10 +23,12 @@
  * grows with the distinct sums, not with their readers.  A sum node has no
  * threshold and costs no level.
  */
+#define _DEFAULT_SOURCE 1 /* madvise(MADV_HUGEPAGE) */
 #include "tc0c.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *op_name(Op op) {
     static const char *const names[OP__COUNT] = {"input",    "embed",      "qkv",     "score",  "select", "mix",  "div",
@@ -142,8 +144,24 @@ static int term_cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Sorts terms by source, stably (equal sources keep their order, as
+ * qsort's merge sort does): insertion for the short arrays most forms
+ * have, qsort past that. */
+static void sort_terms(Term *t, int n) {
+    if (n > 32) {
+        qsort(t, (size_t)n, sizeof *t, term_cmp);
+        return;
+    }
+    for (int i = 1; i < n; i++) {
+        Term x = t[i];
+        int j = i;
+        for (; j > 0 && t[j - 1].src > x.src; j--) t[j] = t[j - 1];
+        t[j] = x;
+    }
+}
+
 void form_canon(Form *f) {
-    if (f->n > 1) qsort(f->t, (size_t)f->n, sizeof *f->t, term_cmp);
+    sort_terms(f->t, f->n);
     int k = 0;
     for (int i = 0; i < f->n; i++) {
         if (f->t[i].src == GATE_CONST0) continue;
@@ -259,17 +277,29 @@ static bool same_terms(const Circuit *c, GateId g, const Term *t, uint32_t n) {
     return true;
 }
 
+/* A hash table of `bytes`, every byte 0xff (empty).  Its probes land
+ * anywhere in it: on 2 MiB pages (a hint the kernel may refuse) they miss
+ * the TLB far less often. */
+static void *hash_table(size_t bytes) {
+    void *p = xmalloc(bytes);
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#endif
+    memset(p, 0xff, bytes);
+    return p;
+}
+
 /* Inserts every threshold gate into the two hash tables; with recompute
  * (after renumbering) first recomputes each gate's stored hashes. */
 static void rehash_full(Circuit *c, size_t cap, bool recompute) {
     free(c->hash);
     free(c->group_hash);
     c->hash_cap = cap;
-    c->hash = xmalloc(sizeof *c->hash * cap);
-    for (size_t i = 0; i < cap; i++) c->hash[i] = HASH_EMPTY;
+    c->hash = hash_table(sizeof *c->hash * cap); /* HASH_EMPTY */
     c->group_hash_cap = cap;
-    c->group_hash = xmalloc(sizeof *c->group_hash * cap);
-    memset(c->group_hash, 0xff, sizeof *c->group_hash * cap);
+    c->group_hash = hash_table(sizeof *c->group_hash * cap); /* -1 */
     for (GateId g = 0; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         if (G->kind != G_THR && G->kind != G_SUM) continue;
@@ -426,17 +456,51 @@ static bool reach_get(const Circuit *c, GateId g, const int64_t **vals, int64_t 
  * bits) are the common case. */
 enum { REACH_GATES = 10, REACH_RAW = 64 };
 
-static void reach_compute(Circuit *c, GateId id) {
-    if (c->n_reach_pool * sizeof(int64_t) > ((size_t)256 << 20)) return;
-    Term *t;
-    uint32_t n;
-    if (!ir_flatten(c, id, REACH_RAW, &t, &n)) return;
-    if (n > REACH_GATES) {
-        free(t);
-        return;
+/* The sorted distinct subset sums of the n weights t[].w in vals[] (room
+ * for 2 IR_REACH_MAX), and their number; past IR_REACH_MAX, some number
+ * above it (vals then unspecified).  The set only grows with each weight,
+ * so stopping once it passes IR_REACH_MAX decides the same.
+ *
+ * subset_sums_bits: with the weights' gcd g and their negative part lo,
+ * the sums are lo + g * (subset sums of |w| / g), kept as a bit set over
+ * [0, sum |w| / g]; -1 when that range passes REACH_BITS. */
+enum { REACH_BITS = 4096 };
+
+static int64_t subset_sums_bits(const Term *t, uint32_t n, int64_t *vals) {
+    int64_t g = 0, lo = 0, span = 0;
+    for (uint32_t k = 0; k < n; k++) g = gcd64(g, t[k].w);
+    if (g == 0) g = 1;
+    for (uint32_t k = 0; k < n; k++) {
+        int64_t a = t[k].w < 0 ? -t[k].w : t[k].w;
+        if (t[k].w < 0 && __builtin_add_overflow(lo, t[k].w, &lo)) return -1;
+        span += a / g;
+        if (span >= REACH_BITS) return -1;
     }
-    /* subset sums, kept sorted: merge the set with the set shifted by w */
-    int64_t buf[2][2 * IR_REACH_MAX], *vals = buf[0], *next = buf[1];
+    enum { WORDS = REACH_BITS / 64 };
+    uint64_t set[WORDS] = {1}; /* bit v: v reachable (v in units of g, over lo) */
+    int words = (int)(span / 64) + 1;
+    for (uint32_t k = 0; k < n; k++) { /* set |= set << (|w| / g) */
+        int64_t s = (t[k].w < 0 ? -t[k].w : t[k].w) / g;
+        int q = (int)(s / 64), r = (int)(s % 64);
+        for (int i = words - 1; i >= q; i--) {
+            uint64_t x = set[i - q] << r;
+            if (r && i - q > 0) x |= set[i - q - 1] >> (64 - r);
+            set[i] |= x;
+        }
+    }
+    int64_t ns = 0;
+    for (int i = 0; i < words; i++) ns += __builtin_popcountll(set[i]);
+    if (ns > IR_REACH_MAX) return ns;
+    ns = 0;
+    for (int i = 0; i < words; i++)
+        for (uint64_t b = set[i]; b; b &= b - 1) vals[ns++] = lo + g * (64 * (int64_t)i + __builtin_ctzll(b));
+    return ns;
+}
+
+/* The same by merging the sorted set with itself shifted by each weight
+ * (any range); the result in *vals, one of buf's two halves. */
+static int64_t subset_sums_merge(const Term *t, uint32_t n, int64_t buf[2][2 * IR_REACH_MAX], int64_t **out) {
+    int64_t *vals = buf[0], *next = buf[1];
     int64_t ns = 1;
     vals[0] = 0;
     for (uint32_t k = 0; k < n && ns <= IR_REACH_MAX; k++) {
@@ -450,6 +514,22 @@ static void reach_compute(Circuit *c, GateId id) {
         next = tmp;
         ns = m;
     }
+    *out = vals;
+    return ns;
+}
+
+static void reach_compute(Circuit *c, GateId id) {
+    if (c->n_reach_pool * sizeof(int64_t) > ((size_t)256 << 20)) return;
+    Term *t;
+    uint32_t n;
+    if (!ir_flatten(c, id, REACH_RAW, &t, &n)) return;
+    if (n > REACH_GATES) {
+        free(t);
+        return;
+    }
+    int64_t buf[2][2 * IR_REACH_MAX], *vals = buf[0];
+    int64_t ns = subset_sums_bits(t, n, vals);
+    if (ns < 0) ns = subset_sums_merge(t, n, buf, &vals);
     free(t);
     if (ns > IR_REACH_MAX) return;
     if (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool) {
@@ -584,19 +664,29 @@ void ir_form_share_min(Circuit *c, Form *f, int min_terms) {
     }
 }
 
-GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
-    if (!is_canon(c, f)) { /* step 1 on a copy, then the fast path */
-        Form n, m;
-        form_copy(&n, f);
-        absorb_inverters(c, &n);
-        form_init(&m, n.c);
-        for (int i = 0; i < n.n; i++) form_add_term(&m, n.t[i].src, n.t[i].w); /* folds constants */
-        form_canon(&m);
-        GateId g = ir_thr(c, &m, t);
-        form_free(&n);
-        form_free(&m);
-        return g;
+/* Step 1 on a copy of f (on the stack when short), then ir_thr on it:
+ * inverters absorbed, then constants folded in term order, then sorted
+ * and merged (form_canon). */
+static GateId thr_canon(Circuit *c, const Form *f, int64_t t) {
+    Term local[32];
+    Form m = {.c = f->c, .n = f->n, .cap = f->n, .t = f->n <= 32 ? local : xmalloc(sizeof *f->t * (size_t)f->n)};
+    if (f->n) memcpy(m.t, f->t, sizeof *f->t * (size_t)f->n);
+    absorb_inverters(c, &m);
+    int k = 0;
+    for (int i = 0; i < m.n; i++) { /* as form_add_term */
+        if (m.t[i].w == 0 || m.t[i].src == GATE_CONST0) continue;
+        if (m.t[i].src == GATE_CONST1) m.c = add_ck(m.c, m.t[i].w);
+        else m.t[k++] = m.t[i];
     }
+    m.n = k;
+    form_canon(&m);
+    GateId g = ir_thr(c, &m, t);
+    if (m.t != local) free(m.t);
+    return g;
+}
+
+GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
+    if (!is_canon(c, f)) return thr_canon(c, f, t); /* step 1, then the fast path */
     t = add_ck(t, -f->c);
     int64_t lo, hi;
     Form z = *f;
@@ -633,6 +723,9 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     if (nin == 1 && terms[0].w == 1 && t == 1 && c->gates[terms[0].src].kind != G_SUM) return terms[0].src;
     reserve(c, nin);
     uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, t);
+    /* nearly every lookup misses and new_node() probes the group table
+     * next: its slot is fetched while this probe waits for its own */
+    __builtin_prefetch(&c->group_hash[ht & (c->group_hash_cap - 1)]);
     size_t i = hg & (c->hash_cap - 1);
     for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
         if (!slot_tag_is(c->hash[i], hg)) continue;
