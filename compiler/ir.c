@@ -139,25 +139,42 @@ void form_add(Form *f, const Form *g, int64_t scale) {
     for (int i = 0; i < g->n; i++) form_add_term(f, g->t[i].src, mul_ck(g->t[i].w, scale));
 }
 
-static int term_cmp(const void *a, const void *b) {
-    GateId x = ((const Term *)a)->src, y = ((const Term *)b)->src;
-    return (x > y) - (x < y);
-}
+/* Sorts terms by source, stably (equal sources keep their order: their
+ * weights are summed in that order, which decides where the checked
+ * arithmetic refuses): insertion sort on runs of 16, then merges of runs
+ * through a buffer.  Forms are mostly a few sorted runs. */
+enum { SORT_RUN = 16 };
 
-/* Sorts terms by source, stably (equal sources keep their order, as
- * qsort's merge sort does): insertion for the short arrays most forms
- * have, qsort past that. */
-static void sort_terms(Term *t, int n) {
-    if (n > 32) {
-        qsort(t, (size_t)n, sizeof *t, term_cmp);
-        return;
-    }
+static void insertion_sort_terms(Term *t, int n) {
     for (int i = 1; i < n; i++) {
         Term x = t[i];
         int j = i;
         for (; j > 0 && t[j - 1].src > x.src; j--) t[j] = t[j - 1];
         t[j] = x;
     }
+}
+
+static void sort_terms(Term *t, int n) {
+    for (int a = 0; a < n; a += SORT_RUN) insertion_sort_terms(t + a, n - a < SORT_RUN ? n - a : SORT_RUN);
+    if (n <= SORT_RUN) return;
+    Term *buf = xmalloc(sizeof *t * (size_t)n), *src = t, *dst = buf;
+    for (int w = SORT_RUN; w < n; w *= 2) {
+        for (int a = 0; a < n; a += 2 * w) { /* merge src[a, a+w) and src[a+w, a+2w) into dst */
+            int m = a + w < n ? a + w : n, e = a + 2 * w < n ? a + 2 * w : n, i = a, j = m, k = a;
+            if (m < e && src[m - 1].src <= src[m].src) { /* already in order */
+                memcpy(dst + a, src + a, sizeof *t * (size_t)(e - a));
+                continue;
+            }
+            while (i < m && j < e) dst[k++] = src[j].src < src[i].src ? src[j++] : src[i++];
+            while (i < m) dst[k++] = src[i++];
+            while (j < e) dst[k++] = src[j++];
+        }
+        Term *tmp = src;
+        src = dst;
+        dst = tmp;
+    }
+    if (src != t) memcpy(t, src, sizeof *t * (size_t)n);
+    free(buf);
 }
 
 void form_canon(Form *f) {
@@ -291,33 +308,46 @@ static void *hash_table(size_t bytes) {
     return p;
 }
 
-/* Inserts every threshold gate into the two hash tables; with recompute
- * (after renumbering) first recomputes each gate's stored hashes. */
+/* Inserts every threshold gate into the two hash tables (a group once, by
+ * its first gate: gates of one group have equal terms, of two groups not,
+ * so no terms are compared); with recompute (after renumbering) first
+ * recomputes each gate's stored hashes.  The slots are fetched a few gates
+ * ahead: each insertion lands at a random place in a large table. */
+enum { REHASH_AHEAD = 16 };
+
 static void rehash_full(Circuit *c, size_t cap, bool recompute) {
     free(c->hash);
     free(c->group_hash);
     c->hash_cap = cap;
     c->hash = hash_table(sizeof *c->hash * cap); /* HASH_EMPTY */
     c->group_hash_cap = cap;
-    c->group_hash = hash_table(sizeof *c->group_hash * cap); /* -1 */
+    c->group_hash = hash_table(sizeof *c->group_hash * cap);
+    if (recompute)
+        for (GateId g = 0; g < c->n_gates; g++) {
+            Gate *G = &c->gates[g];
+            if (G->kind != G_THR && G->kind != G_SUM) continue;
+            G->hgroup = hash_terms(c->terms + G->term_off, G->n_in);
+            G->hkey = hash_gate(G->hgroup, G->kind == G_SUM ? SUM_THR : G->thr);
+        }
+    uint8_t *seen = xcalloc((size_t)c->n_groups + 1, 1); /* groups inserted */
     for (GateId g = 0; g < c->n_gates; g++) {
+        if (g + REHASH_AHEAD < c->n_gates) {
+            const Gate *A = &c->gates[g + REHASH_AHEAD];
+            __builtin_prefetch(&c->hash[A->hkey & (cap - 1)], 1);
+            __builtin_prefetch(&c->group_hash[A->hgroup & (cap - 1)], 1);
+        }
         const Gate *G = &c->gates[g];
         if (G->kind != G_THR && G->kind != G_SUM) continue;
-        const Term *t = c->terms + G->term_off;
-        if (recompute) {
-            c->gates[g].hgroup = hash_terms(t, G->n_in);
-            c->gates[g].hkey = hash_gate(G->hgroup, G->kind == G_SUM ? SUM_THR : G->thr);
-        }
         size_t i = G->hkey & (cap - 1);
         while (c->hash[i] != HASH_EMPTY) i = (i + 1) & (cap - 1);
         c->hash[i] = slot_make(g, G->hkey);
-        if (G->kind == G_SUM) continue;
+        if (G->kind == G_SUM || seen[G->group]) continue;
+        seen[G->group] = 1;
         size_t j = G->hgroup & (cap - 1);
-        while (c->group_hash[j] >= 0 &&
-               !(c->gates[c->group_hash[j]].hgroup == G->hgroup && same_terms(c, c->group_hash[j], t, G->n_in)))
-            j = (j + 1) & (cap - 1);
-        if (c->group_hash[j] < 0) c->group_hash[j] = g;
+        while (c->group_hash[j] != HASH_EMPTY) j = (j + 1) & (cap - 1);
+        c->group_hash[j] = slot_make(g, G->hgroup);
     }
+    free(seen);
 }
 
 static void rehash(Circuit *c, size_t cap) { rehash_full(c, cap, false); }
@@ -607,15 +637,16 @@ static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t ni
     }
     G->level = level + 1;
     size_t j = ht & (c->group_hash_cap - 1);
-    while (c->group_hash[j] >= 0 &&
-           !(c->gates[c->group_hash[j]].hgroup == ht && same_terms(c, c->group_hash[j], terms, nin)))
-        j = (j + 1) & (c->group_hash_cap - 1);
-    if (c->group_hash[j] < 0) {
-        c->group_hash[j] = id;
-        G->group = c->n_groups++;
-    } else {
-        G->group = c->gates[c->group_hash[j]].group;
+    for (; c->group_hash[j] != HASH_EMPTY; j = (j + 1) & (c->group_hash_cap - 1)) {
+        if (!slot_tag_is(c->group_hash[j], ht)) continue;
+        GateId h = slot_gate(c->group_hash[j]);
+        if (c->gates[h].hgroup == ht && same_terms(c, h, terms, nin)) {
+            G->group = c->gates[h].group;
+            return id;
+        }
     }
+    c->group_hash[j] = slot_make(id, ht);
+    G->group = c->n_groups++;
     return id;
 }
 
