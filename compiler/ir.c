@@ -934,15 +934,23 @@ int32_t ir_depth(const Circuit *c) {
 
 static int bits_of(int64_t v) { return bit_length(v < 0 ? -v : v); }
 
+/* A gate reads 1 wire per gate term, flat[s] per sum-node term: the sum
+ * nodes' flat[] is negated while counting, so that a term's source is
+ * told apart without reading the gate array (wide gates read it all
+ * over), then made positive again. */
 int64_t *ir_flat_fanin(const Circuit *c) {
     int64_t *flat = xcalloc((size_t)c->n_gates, sizeof *flat);
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Term *t = ir_terms(c, g);
         int64_t n = 0;
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++)
-            n = min64(n + (c->gates[t[k].src].kind == G_SUM ? flat[t[k].src] : 1), INT64_MAX / 4);
-        flat[g] = n;
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
+            int64_t f = flat[t[k].src];
+            n = min64(n + (f < 0 ? -f : 1), INT64_MAX / 4);
+        }
+        flat[g] = c->gates[g].kind == G_SUM ? -n : n;
     }
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++)
+        if (flat[g] < 0) flat[g] = -flat[g];
     return flat;
 }
 
@@ -953,17 +961,14 @@ void ir_stats(const Circuit *c, CircuitStats *s) {
     s->depth = ir_depth(c);
     s->groups = c->n_groups;
     s->bytes = (int64_t)(sizeof *c->gates * (size_t)c->n_gates + sizeof *c->terms * c->n_terms);
-    int64_t *flat = ir_flat_fanin(c);
+    int64_t *flat = ir_flat_fanin(c), wmax = 0; /* the largest |weight| or |threshold| */
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         Op op = origin_op(G->origin);
         s->wires += G->n_in;
         s->wires_by_op[op] += G->n_in;
         const Term *t = ir_terms(c, g);
-        for (uint32_t k = 0; k < G->n_in; k++) {
-            int b = bits_of(t[k].w);
-            if (b > s->max_weight_bits) s->max_weight_bits = b;
-        }
+        for (uint32_t k = 0; k < G->n_in; k++) wmax = max64(wmax, t[k].w < 0 ? -t[k].w : t[k].w);
         if (G->kind == G_SUM) {
             s->sums++;
             continue;
@@ -973,9 +978,9 @@ void ir_stats(const Circuit *c, CircuitStats *s) {
         s->by_op[op]++;
         s->edges_by_op[op] = min64(s->edges_by_op[op] + flat[g], INT64_MAX / 4);
         if (flat[g] > s->max_fanin) s->max_fanin = flat[g];
-        int b = bits_of(G->thr);
-        if (b > s->max_weight_bits) s->max_weight_bits = b;
+        wmax = max64(wmax, G->thr < 0 ? -G->thr : G->thr);
     }
+    s->max_weight_bits = bits_of(wmax); /* bits grow with |v|: the bits of the largest */
     free(flat);
 }
 
