@@ -348,7 +348,7 @@ typedef struct {
     /* structural hashing */
     uint64_t *hash; /* open addressing over gates: slot_make(), HASH_EMPTY */
     size_t hash_cap;
-    bool hash_stale;     /* ir_sweep renumbered: rebuild (and rehash) before the next lookup */
+    bool hash_stale;      /* ir_sweep renumbered: rebuild (and rehash) before the next lookup */
     uint64_t *group_hash; /* open addressing over groups: slot_make() of a gate per group */
     size_t group_hash_cap;
     Term *scratch; /* ir_thr's buffer for gcd-divided terms */

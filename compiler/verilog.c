@@ -62,7 +62,8 @@ static void put_s(FILE *f, const char *s) { fputs(s, f); }
 
 static void put_d(FILE *f, int64_t v) {
     char buf[24];
-    fwrite(buf, 1, (size_t)(fmt_d(buf, v) - buf), f);
+    size_t n = (size_t)(fmt_d(buf, v) - buf);
+    fwrite(buf, 1, n, f);
 }
 
 /* The name of gate g as seen by logic in stage s (combinational: s = 0). */
