@@ -23,10 +23,12 @@
  * grows with the distinct sums, not with their readers.  A sum node has no
  * threshold and costs no level.
  */
+#define _DEFAULT_SOURCE 1 /* madvise(MADV_HUGEPAGE) */
 #include "tc0c.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *op_name(Op op) {
     static const char *const names[OP__COUNT] = {"input",    "embed",      "qkv",     "score",  "select", "mix",  "div",
@@ -137,13 +139,46 @@ void form_add(Form *f, const Form *g, int64_t scale) {
     for (int i = 0; i < g->n; i++) form_add_term(f, g->t[i].src, mul_ck(g->t[i].w, scale));
 }
 
-static int term_cmp(const void *a, const void *b) {
-    GateId x = ((const Term *)a)->src, y = ((const Term *)b)->src;
-    return (x > y) - (x < y);
+/* Sorts terms by source, stably (equal sources keep their order: their
+ * weights are summed in that order, which decides where the checked
+ * arithmetic refuses): insertion sort on runs of 16, then merges of runs
+ * through a buffer.  Forms are mostly a few sorted runs. */
+enum { SORT_RUN = 16 };
+
+static void insertion_sort_terms(Term *t, int n) {
+    for (int i = 1; i < n; i++) {
+        Term x = t[i];
+        int j = i;
+        for (; j > 0 && t[j - 1].src > x.src; j--) t[j] = t[j - 1];
+        t[j] = x;
+    }
+}
+
+static void sort_terms(Term *t, int n) {
+    for (int a = 0; a < n; a += SORT_RUN) insertion_sort_terms(t + a, n - a < SORT_RUN ? n - a : SORT_RUN);
+    if (n <= SORT_RUN) return;
+    Term *buf = xmalloc(sizeof *t * (size_t)n), *src = t, *dst = buf;
+    for (int w = SORT_RUN; w < n; w *= 2) {
+        for (int a = 0; a < n; a += 2 * w) { /* merge src[a, a+w) and src[a+w, a+2w) into dst */
+            int m = a + w < n ? a + w : n, e = a + 2 * w < n ? a + 2 * w : n, i = a, j = m, k = a;
+            if (m < e && src[m - 1].src <= src[m].src) { /* already in order */
+                memcpy(dst + a, src + a, sizeof *t * (size_t)(e - a));
+                continue;
+            }
+            while (i < m && j < e) dst[k++] = src[j].src < src[i].src ? src[j++] : src[i++];
+            while (i < m) dst[k++] = src[i++];
+            while (j < e) dst[k++] = src[j++];
+        }
+        Term *tmp = src;
+        src = dst;
+        dst = tmp;
+    }
+    if (src != t) memcpy(t, src, sizeof *t * (size_t)n);
+    free(buf);
 }
 
 void form_canon(Form *f) {
-    if (f->n > 1) qsort(f->t, (size_t)f->n, sizeof *f->t, term_cmp);
+    sort_terms(f->t, f->n);
     int k = 0;
     for (int i = 0; i < f->n; i++) {
         if (f->t[i].src == GATE_CONST0) continue;
@@ -259,35 +294,60 @@ static bool same_terms(const Circuit *c, GateId g, const Term *t, uint32_t n) {
     return true;
 }
 
-/* Inserts every threshold gate into the two hash tables; with recompute
- * (after renumbering) first recomputes each gate's stored hashes. */
+/* A hash table of `bytes`, every byte 0xff (empty).  Its probes land
+ * anywhere in it: on 2 MiB pages (a hint the kernel may refuse) they miss
+ * the TLB far less often. */
+static void *hash_table(size_t bytes) {
+    void *p = xmalloc(bytes);
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1), hi = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#endif
+    memset(p, 0xff, bytes);
+    return p;
+}
+
+/* Inserts every threshold gate into the two hash tables (a group once, by
+ * its first gate: gates of one group have equal terms, of two groups not,
+ * so no terms are compared); with recompute (after renumbering) first
+ * recomputes each gate's stored hashes.  The slots are fetched a few gates
+ * ahead: each insertion lands at a random place in a large table. */
+enum { REHASH_AHEAD = 16 };
+
 static void rehash_full(Circuit *c, size_t cap, bool recompute) {
     free(c->hash);
     free(c->group_hash);
     c->hash_cap = cap;
-    c->hash = xmalloc(sizeof *c->hash * cap);
-    for (size_t i = 0; i < cap; i++) c->hash[i] = HASH_EMPTY;
+    c->hash = hash_table(sizeof *c->hash * cap); /* HASH_EMPTY */
     c->group_hash_cap = cap;
-    c->group_hash = xmalloc(sizeof *c->group_hash * cap);
-    memset(c->group_hash, 0xff, sizeof *c->group_hash * cap);
+    c->group_hash = hash_table(sizeof *c->group_hash * cap);
+    if (recompute)
+        for (GateId g = 0; g < c->n_gates; g++) {
+            Gate *G = &c->gates[g];
+            if (G->kind != G_THR && G->kind != G_SUM) continue;
+            G->hgroup = hash_terms(c->terms + G->term_off, G->n_in);
+            G->hkey = hash_gate(G->hgroup, G->kind == G_SUM ? SUM_THR : G->thr);
+        }
+    uint8_t *seen = xcalloc((size_t)c->n_groups + 1, 1); /* groups inserted */
     for (GateId g = 0; g < c->n_gates; g++) {
+        if (g + REHASH_AHEAD < c->n_gates) {
+            const Gate *A = &c->gates[g + REHASH_AHEAD];
+            __builtin_prefetch(&c->hash[A->hkey & (cap - 1)], 1);
+            __builtin_prefetch(&c->group_hash[A->hgroup & (cap - 1)], 1);
+        }
         const Gate *G = &c->gates[g];
         if (G->kind != G_THR && G->kind != G_SUM) continue;
-        const Term *t = c->terms + G->term_off;
-        if (recompute) {
-            c->gates[g].hgroup = hash_terms(t, G->n_in);
-            c->gates[g].hkey = hash_gate(G->hgroup, G->kind == G_SUM ? SUM_THR : G->thr);
-        }
         size_t i = G->hkey & (cap - 1);
         while (c->hash[i] != HASH_EMPTY) i = (i + 1) & (cap - 1);
         c->hash[i] = slot_make(g, G->hkey);
-        if (G->kind == G_SUM) continue;
+        if (G->kind == G_SUM || seen[G->group]) continue;
+        seen[G->group] = 1;
         size_t j = G->hgroup & (cap - 1);
-        while (c->group_hash[j] >= 0 &&
-               !(c->gates[c->group_hash[j]].hgroup == G->hgroup && same_terms(c, c->group_hash[j], t, G->n_in)))
-            j = (j + 1) & (cap - 1);
-        if (c->group_hash[j] < 0) c->group_hash[j] = g;
+        while (c->group_hash[j] != HASH_EMPTY) j = (j + 1) & (cap - 1);
+        c->group_hash[j] = slot_make(g, G->hgroup);
     }
+    free(seen);
 }
 
 static void rehash(Circuit *c, size_t cap) { rehash_full(c, cap, false); }
@@ -426,17 +486,51 @@ static bool reach_get(const Circuit *c, GateId g, const int64_t **vals, int64_t 
  * bits) are the common case. */
 enum { REACH_GATES = 10, REACH_RAW = 64 };
 
-static void reach_compute(Circuit *c, GateId id) {
-    if (c->n_reach_pool * sizeof(int64_t) > ((size_t)256 << 20)) return;
-    Term *t;
-    uint32_t n;
-    if (!ir_flatten(c, id, REACH_RAW, &t, &n)) return;
-    if (n > REACH_GATES) {
-        free(t);
-        return;
+/* The sorted distinct subset sums of the n weights t[].w in vals[] (room
+ * for 2 IR_REACH_MAX), and their number; past IR_REACH_MAX, some number
+ * above it (vals then unspecified).  The set only grows with each weight,
+ * so stopping once it passes IR_REACH_MAX decides the same.
+ *
+ * subset_sums_bits: with the weights' gcd g and their negative part lo,
+ * the sums are lo + g * (subset sums of |w| / g), kept as a bit set over
+ * [0, sum |w| / g]; -1 when that range passes REACH_BITS. */
+enum { REACH_BITS = 4096 };
+
+static int64_t subset_sums_bits(const Term *t, uint32_t n, int64_t *vals) {
+    int64_t g = 0, lo = 0, span = 0;
+    for (uint32_t k = 0; k < n; k++) g = gcd64(g, t[k].w);
+    if (g == 0) g = 1;
+    for (uint32_t k = 0; k < n; k++) {
+        int64_t a = t[k].w < 0 ? -t[k].w : t[k].w;
+        if (t[k].w < 0 && __builtin_add_overflow(lo, t[k].w, &lo)) return -1;
+        span += a / g;
+        if (span >= REACH_BITS) return -1;
     }
-    /* subset sums, kept sorted: merge the set with the set shifted by w */
-    int64_t buf[2][2 * IR_REACH_MAX], *vals = buf[0], *next = buf[1];
+    enum { WORDS = REACH_BITS / 64 };
+    uint64_t set[WORDS] = {1}; /* bit v: v reachable (v in units of g, over lo) */
+    int words = (int)(span / 64) + 1;
+    for (uint32_t k = 0; k < n; k++) { /* set |= set << (|w| / g) */
+        int64_t s = (t[k].w < 0 ? -t[k].w : t[k].w) / g;
+        int q = (int)(s / 64), r = (int)(s % 64);
+        for (int i = words - 1; i >= q; i--) {
+            uint64_t x = set[i - q] << r;
+            if (r && i - q > 0) x |= set[i - q - 1] >> (64 - r);
+            set[i] |= x;
+        }
+    }
+    int64_t ns = 0;
+    for (int i = 0; i < words; i++) ns += __builtin_popcountll(set[i]);
+    if (ns > IR_REACH_MAX) return ns;
+    ns = 0;
+    for (int i = 0; i < words; i++)
+        for (uint64_t b = set[i]; b; b &= b - 1) vals[ns++] = lo + g * (64 * (int64_t)i + __builtin_ctzll(b));
+    return ns;
+}
+
+/* The same by merging the sorted set with itself shifted by each weight
+ * (any range); the result in *vals, one of buf's two halves. */
+static int64_t subset_sums_merge(const Term *t, uint32_t n, int64_t buf[2][2 * IR_REACH_MAX], int64_t **out) {
+    int64_t *vals = buf[0], *next = buf[1];
     int64_t ns = 1;
     vals[0] = 0;
     for (uint32_t k = 0; k < n && ns <= IR_REACH_MAX; k++) {
@@ -450,6 +544,22 @@ static void reach_compute(Circuit *c, GateId id) {
         next = tmp;
         ns = m;
     }
+    *out = vals;
+    return ns;
+}
+
+static void reach_compute(Circuit *c, GateId id) {
+    if (c->n_reach_pool * sizeof(int64_t) > ((size_t)256 << 20)) return;
+    Term *t;
+    uint32_t n;
+    if (!ir_flatten(c, id, REACH_RAW, &t, &n)) return;
+    if (n > REACH_GATES) {
+        free(t);
+        return;
+    }
+    int64_t buf[2][2 * IR_REACH_MAX], *vals = buf[0];
+    int64_t ns = subset_sums_bits(t, n, vals);
+    if (ns < 0) ns = subset_sums_merge(t, n, buf, &vals);
     free(t);
     if (ns > IR_REACH_MAX) return;
     if (c->n_reach_pool + (size_t)ns + 1 > c->cap_reach_pool) {
@@ -527,15 +637,16 @@ static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t ni
     }
     G->level = level + 1;
     size_t j = ht & (c->group_hash_cap - 1);
-    while (c->group_hash[j] >= 0 &&
-           !(c->gates[c->group_hash[j]].hgroup == ht && same_terms(c, c->group_hash[j], terms, nin)))
-        j = (j + 1) & (c->group_hash_cap - 1);
-    if (c->group_hash[j] < 0) {
-        c->group_hash[j] = id;
-        G->group = c->n_groups++;
-    } else {
-        G->group = c->gates[c->group_hash[j]].group;
+    for (; c->group_hash[j] != HASH_EMPTY; j = (j + 1) & (c->group_hash_cap - 1)) {
+        if (!slot_tag_is(c->group_hash[j], ht)) continue;
+        GateId h = slot_gate(c->group_hash[j]);
+        if (c->gates[h].hgroup == ht && same_terms(c, h, terms, nin)) {
+            G->group = c->gates[h].group;
+            return id;
+        }
     }
+    c->group_hash[j] = slot_make(id, ht);
+    G->group = c->n_groups++;
     return id;
 }
 
@@ -584,19 +695,29 @@ void ir_form_share_min(Circuit *c, Form *f, int min_terms) {
     }
 }
 
-GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
-    if (!is_canon(c, f)) { /* step 1 on a copy, then the fast path */
-        Form n, m;
-        form_copy(&n, f);
-        absorb_inverters(c, &n);
-        form_init(&m, n.c);
-        for (int i = 0; i < n.n; i++) form_add_term(&m, n.t[i].src, n.t[i].w); /* folds constants */
-        form_canon(&m);
-        GateId g = ir_thr(c, &m, t);
-        form_free(&n);
-        form_free(&m);
-        return g;
+/* Step 1 on a copy of f (on the stack when short), then ir_thr on it:
+ * inverters absorbed, then constants folded in term order, then sorted
+ * and merged (form_canon). */
+static GateId thr_canon(Circuit *c, const Form *f, int64_t t) {
+    Term local[32];
+    Form m = {.c = f->c, .n = f->n, .cap = f->n, .t = f->n <= 32 ? local : xmalloc(sizeof *f->t * (size_t)f->n)};
+    if (f->n) memcpy(m.t, f->t, sizeof *f->t * (size_t)f->n);
+    absorb_inverters(c, &m);
+    int k = 0;
+    for (int i = 0; i < m.n; i++) { /* as form_add_term */
+        if (m.t[i].w == 0 || m.t[i].src == GATE_CONST0) continue;
+        if (m.t[i].src == GATE_CONST1) m.c = add_ck(m.c, m.t[i].w);
+        else m.t[k++] = m.t[i];
     }
+    m.n = k;
+    form_canon(&m);
+    GateId g = ir_thr(c, &m, t);
+    if (m.t != local) free(m.t);
+    return g;
+}
+
+GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
+    if (!is_canon(c, f)) return thr_canon(c, f, t); /* step 1, then the fast path */
     t = add_ck(t, -f->c);
     int64_t lo, hi;
     Form z = *f;
@@ -633,6 +754,9 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     if (nin == 1 && terms[0].w == 1 && t == 1 && c->gates[terms[0].src].kind != G_SUM) return terms[0].src;
     reserve(c, nin);
     uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, t);
+    /* nearly every lookup misses and new_node() probes the group table
+     * next: its slot is fetched while this probe waits for its own */
+    __builtin_prefetch(&c->group_hash[ht & (c->group_hash_cap - 1)]);
     size_t i = hg & (c->hash_cap - 1);
     for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
         if (!slot_tag_is(c->hash[i], hg)) continue;
@@ -810,15 +934,23 @@ int32_t ir_depth(const Circuit *c) {
 
 static int bits_of(int64_t v) { return bit_length(v < 0 ? -v : v); }
 
+/* A gate reads 1 wire per gate term, flat[s] per sum-node term: the sum
+ * nodes' flat[] is negated while counting, so that a term's source is
+ * told apart without reading the gate array (wide gates read it all
+ * over), then made positive again. */
 int64_t *ir_flat_fanin(const Circuit *c) {
     int64_t *flat = xcalloc((size_t)c->n_gates, sizeof *flat);
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Term *t = ir_terms(c, g);
         int64_t n = 0;
-        for (uint32_t k = 0; k < c->gates[g].n_in; k++)
-            n = min64(n + (c->gates[t[k].src].kind == G_SUM ? flat[t[k].src] : 1), INT64_MAX / 4);
-        flat[g] = n;
+        for (uint32_t k = 0; k < c->gates[g].n_in; k++) {
+            int64_t f = flat[t[k].src];
+            n = min64(n + (f < 0 ? -f : 1), INT64_MAX / 4);
+        }
+        flat[g] = c->gates[g].kind == G_SUM ? -n : n;
     }
+    for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++)
+        if (flat[g] < 0) flat[g] = -flat[g];
     return flat;
 }
 
@@ -829,17 +961,14 @@ void ir_stats(const Circuit *c, CircuitStats *s) {
     s->depth = ir_depth(c);
     s->groups = c->n_groups;
     s->bytes = (int64_t)(sizeof *c->gates * (size_t)c->n_gates + sizeof *c->terms * c->n_terms);
-    int64_t *flat = ir_flat_fanin(c);
+    int64_t *flat = ir_flat_fanin(c), wmax = 0; /* the largest |weight| or |threshold| */
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         Op op = origin_op(G->origin);
         s->wires += G->n_in;
         s->wires_by_op[op] += G->n_in;
         const Term *t = ir_terms(c, g);
-        for (uint32_t k = 0; k < G->n_in; k++) {
-            int b = bits_of(t[k].w);
-            if (b > s->max_weight_bits) s->max_weight_bits = b;
-        }
+        for (uint32_t k = 0; k < G->n_in; k++) wmax = max64(wmax, t[k].w < 0 ? -t[k].w : t[k].w);
         if (G->kind == G_SUM) {
             s->sums++;
             continue;
@@ -849,9 +978,9 @@ void ir_stats(const Circuit *c, CircuitStats *s) {
         s->by_op[op]++;
         s->edges_by_op[op] = min64(s->edges_by_op[op] + flat[g], INT64_MAX / 4);
         if (flat[g] > s->max_fanin) s->max_fanin = flat[g];
-        int b = bits_of(G->thr);
-        if (b > s->max_weight_bits) s->max_weight_bits = b;
+        wmax = max64(wmax, G->thr < 0 ? -G->thr : G->thr);
     }
+    s->max_weight_bits = bits_of(wmax); /* bits grow with |v|: the bits of the largest */
     free(flat);
 }
 

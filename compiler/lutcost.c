@@ -41,8 +41,10 @@ static int bits_for(int64_t range) { return range > 1 ? bit_length(range) : 1; }
 
 static int popcount64(int64_t w) { return __builtin_popcountll((unsigned long long)(w < 0 ? -w : w)); }
 
-/* support(g) := union of its terms' supports; -1 when more than k */
-static void support_of(const Circuit *c, Node *nd, GateId g, int k) {
+/* support(g) := union of its terms' supports; -1 when more than k.
+ * is_sum[x]: node x is a sum node (a byte per node: wide gates read
+ * their sources all over the gate array). */
+static void support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId g, int k) {
     const Term *t = ir_terms(c, g);
     GateId u[2 * SUP_MAX + 1] = {0};
     int n = 0;
@@ -52,8 +54,8 @@ static void support_of(const Circuit *c, Node *nd, GateId g, int k) {
         if (s < 2) continue; /* constants */
         const Node *S = &nd[s];
         GateId one = s;
-        const GateId *src = c->gates[s].kind == G_SUM ? S->s : &one;
-        int m = c->gates[s].kind == G_SUM ? S->n : 1;
+        const GateId *src = is_sum[s] ? S->s : &one;
+        int m = is_sum[s] ? S->n : 1;
         if (m < 0) {
             nd[g].n = -1;
             return;
@@ -140,12 +142,16 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
     memset(out, 0, sizeof *out);
     out->k = k;
     Node *nd = xcalloc((size_t)c->n_gates, sizeof *nd);
-    for (GateId g = 0; g < c->n_gates; g++) nd[g].width = 1;
+    uint8_t *is_sum = xmalloc((size_t)c->n_gates + 1);
+    for (GateId g = 0; g < c->n_gates; g++) {
+        nd[g].width = 1;
+        is_sum[g] = c->gates[g].kind == G_SUM;
+    }
     /* pass 1: supports (a reader sees a gate as one signal, itself; a sum
      * node as its support), widths; which sum nodes a wide gate reads */
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
-        support_of(c, nd, g, k);
+        support_of(c, is_sum, nd, g, k);
         if (G->kind == G_SUM) {
             nd[g].width = bits_for(G->hi - G->lo);
             continue;
@@ -153,15 +159,15 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
         if (nd[g].n < 0) {
             const Term *t = ir_terms(c, g);
             for (uint32_t i = 0; i < G->n_in; i++)
-                if (c->gates[t[i].src].kind == G_SUM) nd[t[i].src].wide_reader = true;
+                if (is_sum[t[i].src]) nd[t[i].src].wide_reader = true;
         }
     }
     /* a materialized sum node's sum-node terms are materialized too */
     for (GateId g = c->n_gates - 1; g >= 2 + c->n_inputs; g--) {
-        if (c->gates[g].kind != G_SUM || !nd[g].wide_reader) continue;
+        if (!is_sum[g] || !nd[g].wide_reader) continue;
         const Term *t = ir_terms(c, g);
         for (uint32_t i = 0; i < c->gates[g].n_in; i++)
-            if (c->gates[t[i].src].kind == G_SUM) nd[t[i].src].wide_reader = true;
+            if (is_sum[t[i].src]) nd[t[i].src].wide_reader = true;
     }
     /* pass 2: LUTs and levels, in topological (id) order */
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
@@ -199,5 +205,6 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
     }
     for (int i = 0; i < c->n_outputs; i++)
         if (nd[c->outputs[i]].lev > out->depth) out->depth = nd[c->outputs[i]].lev;
+    free(is_sum);
     free(nd);
 }

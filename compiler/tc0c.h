@@ -348,8 +348,8 @@ typedef struct {
     /* structural hashing */
     uint64_t *hash; /* open addressing over gates: slot_make(), HASH_EMPTY */
     size_t hash_cap;
-    bool hash_stale;     /* ir_sweep renumbered: rebuild (and rehash) before the next lookup */
-    int32_t *group_hash; /* open addressing over groups: a gate id per group */
+    bool hash_stale;      /* ir_sweep renumbered: rebuild (and rehash) before the next lookup */
+    uint64_t *group_hash; /* open addressing over groups: slot_make() of a gate per group */
     size_t group_hash_cap;
     Term *scratch; /* ir_thr's buffer for gcd-divided terms */
     uint32_t cap_scratch;

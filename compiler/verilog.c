@@ -44,6 +44,28 @@ static int bitlen(int64_t v) { return v > 1 ? bit_length(v) : 1; }
 /* Cycle in which gate g's value is stable (inputs: 0). */
 static int avail(const Emit *E, GateId g) { return E->stage[g] > 0 ? E->stage[g] - 1 : 0; }
 
+/* Plain text output for the per-gate lines, the bulk of a large netlist
+ * (fprintf's format parsing was most of the writer's time): a string, a
+ * decimal integer. */
+static char *fmt_d(char *p, int64_t v) { /* writes v at p (no NUL), returns its end */
+    char tmp[24], *q = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+    do *--q = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0) *--q = '-';
+    size_t n = (size_t)(tmp + sizeof tmp - q);
+    memcpy(p, q, n);
+    return p + n;
+}
+
+static void put_s(FILE *f, const char *s) { fputs(s, f); }
+
+static void put_d(FILE *f, int64_t v) {
+    char buf[24];
+    size_t n = (size_t)(fmt_d(buf, v) - buf);
+    fwrite(buf, 1, n, f);
+}
+
 /* The name of gate g as seen by logic in stage s (combinational: s = 0). */
 static void ref_name(const Emit *E, GateId g, int s, char *buf, size_t len) {
     const Circuit *c = E->c;
@@ -51,19 +73,51 @@ static void ref_name(const Emit *E, GateId g, int s, char *buf, size_t len) {
         snprintf(buf, len, "1'b%d", g == GATE_CONST1);
         return;
     }
+    if (len < 48) BUG("ref_name: a buffer of %zu bytes", len);
     int d = E->o->pipeline ? (s - 1) - avail(E, g) : 0;
-    const char *base = g < 2 + c->n_inputs ? "x" : c->gates[g].kind == G_SUM ? "a" : "g";
-    int id = g < 2 + c->n_inputs ? g - 2 : g;
-    if (d > 0) snprintf(buf, len, "%s%d_d%d", base, id, d);
-    else snprintf(buf, len, "%s%d", base, id);
+    char *p = buf;
+    *p++ = g < 2 + c->n_inputs ? 'x' : c->gates[g].kind == G_SUM ? 'a' : 'g';
+    p = fmt_d(p, g < 2 + c->n_inputs ? g - 2 : g);
+    if (d > 0) {
+        *p++ = '_';
+        *p++ = 'd';
+        p = fmt_d(p, d);
+    }
+    *p = 0;
 }
 
 static void origin_comment(FILE *f, Origin o) {
     int l = origin_layer(o), h = origin_head(o);
-    fprintf(f, "    // ");
-    if (l >= 0) fprintf(f, "layer %d ", l);
-    if (h >= 0) fprintf(f, "head %d ", h);
-    fprintf(f, "%s\n", op_name(origin_op(o)));
+    put_s(f, "    // ");
+    if (l >= 0) {
+        put_s(f, "layer ");
+        put_d(f, l);
+        put_s(f, " ");
+    }
+    if (h >= 0) {
+        put_s(f, "head ");
+        put_d(f, h);
+        put_s(f, " ");
+    }
+    put_s(f, op_name(origin_op(o)));
+    put_s(f, "\n");
+}
+
+/* "W'dV" */
+static void put_const(FILE *f, int W, int64_t v) {
+    put_d(f, W);
+    put_s(f, "'d");
+    put_d(f, v);
+}
+
+/* "    wire [W-1:0] PREFIXid =\n" */
+static void put_wire_head(FILE *f, int W, char prefix, int64_t id) {
+    put_s(f, "    wire [");
+    put_d(f, W - 1);
+    put_s(f, ":0] ");
+    fputc(prefix, f);
+    put_d(f, id);
+    put_s(f, " =\n");
 }
 
 /* The unsigned view of node g: U = sum |w| l over literals l = x or ~x
@@ -99,17 +153,39 @@ static void emit_sum_terms(const Emit *E, GateId g, int s, int W, FILE *f) {
         ref_name(E, t[k].src, s, name, sizeof name);
         int64_t a = t[k].w < 0 ? -t[k].w : t[k].w;
         int w = E->width[t[k].src];
-        fprintf(f, "%s", k == 0 ? "        " : (k % 6 == 0 ? "\n        + " : " + "));
-        if (w > 1) { /* a sum node's wire */
-            const char *neg = t[k].w < 0 ? "~" : "";
-            if (a != 1) fprintf(f, "(");
-            if (W > w) fprintf(f, "{%d'd0, %s%s}", W - w, neg, name);
-            else fprintf(f, "%s%s", neg, name);
-            if (a != 1) fprintf(f, " * %d'd%lld)", W, (long long)a);
-        } else if (t[k].w == 1 && W > 1) fprintf(f, "{%d'd0, %s}", W - 1, name);
-        else if (t[k].w == 1) fprintf(f, "%s", name);
-        else if (t[k].w > 0) fprintf(f, "(%s ? %d'd%lld : %d'd0)", name, W, (long long)a, W);
-        else fprintf(f, "(%s ? %d'd0 : %d'd%lld)", name, W, W, (long long)a);
+        put_s(f, k == 0 ? "        " : (k % 6 == 0 ? "\n        + " : " + "));
+        if (w > 1) { /* a sum node's wire: (({0s, ~}name) * W'da) */
+            if (a != 1) put_s(f, "(");
+            if (W > w) {
+                put_s(f, "{");
+                put_const(f, W - w, 0);
+                put_s(f, ", ");
+            }
+            if (t[k].w < 0) put_s(f, "~");
+            put_s(f, name);
+            if (W > w) put_s(f, "}");
+            if (a != 1) {
+                put_s(f, " * ");
+                put_const(f, W, a);
+                put_s(f, ")");
+            }
+        } else if (t[k].w == 1 && W > 1) { /* {0s, name} */
+            put_s(f, "{");
+            put_const(f, W - 1, 0);
+            put_s(f, ", ");
+            put_s(f, name);
+            put_s(f, "}");
+        } else if (t[k].w == 1) {
+            put_s(f, name);
+        } else { /* (name ? W'da : W'd0), or the two swapped for w < 0 */
+            put_s(f, "(");
+            put_s(f, name);
+            put_s(f, " ? ");
+            put_const(f, W, t[k].w > 0 ? a : 0);
+            put_s(f, " : ");
+            put_const(f, W, t[k].w > 0 ? 0 : a);
+            put_s(f, ")");
+        }
     }
 }
 
@@ -136,9 +212,9 @@ static bool emit_sum_node(Emit *E, GateId g) {
     E->width[g] = (int8_t)W;
     E->off[g] = m;
     origin_comment(E->f, c->gates[g].origin);
-    fprintf(E->f, "    wire [%d:0] a%d =\n", W - 1, g);
+    put_wire_head(E->f, W, 'a', g);
     emit_sum_terms(E, g, s, W, E->f);
-    fprintf(E->f, ";\n");
+    put_s(E->f, ";\n");
     return true;
 }
 
@@ -158,13 +234,23 @@ static bool emit_thr(Emit *E, GateId g, const GateId *group_first) {
     FILE *f = E->f;
     if (group_first[G->group] == g) {
         origin_comment(f, G->origin);
-        fprintf(f, "    wire [%d:0] s%d =\n", W - 1, G->group);
+        put_wire_head(f, W, 's', G->group);
         emit_sum_terms(E, g, s, W, f);
-        fprintf(f, ";\n");
+        put_s(f, ";\n");
     }
-    if (thr <= 0) fprintf(f, "    wire g%d = 1'b1;\n", g);
-    else if (thr > total) fprintf(f, "    wire g%d = 1'b0;\n", g);
-    else fprintf(f, "    wire g%d = s%d >= %d'd%lld;\n", g, G->group, W, (long long)thr);
+    put_s(f, "    wire g"); /* wire gN = 1'b1; / 1'b0; / sK >= W'dT; */
+    put_d(f, g);
+    if (thr <= 0) {
+        put_s(f, " = 1'b1;\n");
+    } else if (thr > total) {
+        put_s(f, " = 1'b0;\n");
+    } else {
+        put_s(f, " = s");
+        put_d(f, G->group);
+        put_s(f, " >= ");
+        put_const(f, W, thr);
+        put_s(f, ";\n");
+    }
     return true;
 }
 

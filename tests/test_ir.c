@@ -775,6 +775,86 @@ static void test_reach(void) {
     ir_free(c);
 }
 
+/* Random sums of 4 to 6 inputs with small weights (the reachable set as a
+ * bit set in ir.c) and large ones (by merging): the set must be exact, so
+ * two thresholds with no subset sum in [t1, t2) give one gate, and any
+ * two that have one give two different gates; each gate's function is
+ * checked on every input. */
+static void test_reach_random(void) {
+    for (int round = 0; round < 24; round++) {
+        int n = 4 + (int)(rnd64() % 3);
+        int64_t scale = round % 2 ? 1 : 1000 + (int64_t)(rnd64() % 100000);
+        Circuit *c = ir_new(n);
+        GateId x[6];
+        int64_t w[6];
+        for (int i = 0; i < n; i++) {
+            x[i] = ir_input(i);
+            w[i] = (1 + (int64_t)(rnd64() % 20)) * scale;
+            if (round % 4 == 0) w[i] += (int64_t)(rnd64() % 7); /* gcd 1: the merge */
+            if (rnd64() % 3 == 0) w[i] = -w[i];
+        }
+        int64_t sums[64], ts[3 * 64];
+        GateId gs[3 * 64];
+        int nt = 0;
+        for (uint64_t v = 0; v < (1u << n); v++) {
+            sums[v] = 0;
+            for (int i = 0; i < n; i++) sums[v] += (v >> i) & 1 ? w[i] : 0;
+        }
+        /* thresholds: every subset sum, and one above and below it */
+        for (uint64_t a = 0; a < (1u << n); a++)
+            for (int da = -1; da <= 1; da++, nt++) {
+                ts[nt] = sums[a] + da;
+                gs[nt] = thr_of(c, 0, n, x, w, ts[nt]);
+            }
+        for (int i = 0; i < nt; i++)
+            for (uint64_t b = 0; b < (1u << n); b++) {
+                if (sums[b] <= ts[i]) continue;
+                bool between = false; /* a subset sum in [t1, t2) */
+                for (uint64_t v = 0; v < (1u << n); v++) between |= sums[v] >= ts[i] && sums[v] < sums[b];
+                GateId g2 = thr_of(c, 0, n, x, w, sums[b]);
+                CHECK((gs[i] == g2) == !between, "round %d: thresholds %lld and %lld: gates %d and %d", round,
+                      (long long)ts[i], (long long)sums[b], gs[i], g2);
+            }
+        int64_t *val = xcalloc((size_t)c->n_gates, sizeof *val);
+        for (uint64_t v = 0; v < (1u << n); v++) {
+            eval_all(c, v, val);
+            for (int i = 0; i < nt; i++)
+                CHECK(val[gs[i]] == (sums[v] >= ts[i]), "round %d: [S >= %lld] at %llx", round, (long long)ts[i],
+                      (unsigned long long)v);
+        }
+        free(val);
+        CHECK(ir_check(c) == NULL, "checker: %s", ir_check(c));
+        ir_free(c);
+    }
+}
+
+/* Long forms (past the insertion-sort runs): form_canon sorts by source
+ * and merges, as a count per source says. */
+static void test_canon_long(void) {
+    for (int round = 0; round < 50; round++) {
+        int n = 1 + (int)(rnd64() % 300), span = 2 + (int)(rnd64() % 200);
+        int64_t want[256] = {0};
+        Form f;
+        form_init(&f, 0);
+        for (int i = 0; i < n; i++) {
+            GateId g = 2 + (GateId)(rnd64() % (uint64_t)span);
+            int64_t wt = (int64_t)(rnd64() % 5) - 2;
+            if (round % 3 == 0) g = 2 + (GateId)((i * 7) % span); /* sorted runs */
+            form_add_term(&f, g, wt);
+            want[g - 2] += wt;
+        }
+        form_canon(&f);
+        int k = 0;
+        for (int g = 0; g < span; g++) {
+            if (!want[g]) continue;
+            CHECK(k < f.n && f.t[k].src == 2 + g && f.t[k].w == want[g], "round %d: term %d", round, k);
+            k++;
+        }
+        CHECK(k == f.n, "round %d: %d terms, expected %d", round, f.n, k);
+        form_free(&f);
+    }
+}
+
 /* ---- exit 4 instead of an abort: --max-mem while building, weights
  * that would overflow ---- */
 static void test_refusals(void) {
@@ -959,6 +1039,8 @@ int main(void) {
     test_max_gates();
     test_sum_nodes();
     test_reach();
+    test_reach_random();
+    test_canon_long();
     test_refusals();
     test_majority();
     test_lut_cost();
