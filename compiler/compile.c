@@ -661,8 +661,11 @@ static int repr_places(const Model *m) {
 static void set_bits_thermo(LowerOpts *lo, uint64_t mask) {
     if (mask) lo->repr_auto = false;
 }
-/* a binary code may be one level deeper than its readers' thermometer route */
-static void set_bits_slack(LowerOpts *lo, uint64_t mask) { lo->repr_slack = mask ? 1 : 0; }
+/* a binary code may be one level deeper than its readers' thermometer route
+ * (off: the slack set by the caller, 0 by default) */
+static void set_bits_slack(LowerOpts *lo, uint64_t mask) {
+    if (mask && lo->repr_slack < 1) lo->repr_slack = 1;
+}
 
 /* A switch: a construction with a choice at `count(m)` places of the model
  * (bit k of the mask: place k uses the alternative).  The choice builds
