@@ -60,7 +60,7 @@ static ReprReaders stream_readers(const Model *m) {
     for (int l = 0; l < m->n_layers; l++)
         ln = ln || m->layers[l].attn.ln_pre.present || m->layers[l].attn.ln_post.present ||
              m->layers[l].ffn.ln_pre.present || m->layers[l].ffn.ln_post.present;
-    return (ReprReaders){ln ? USE_THERMO : USE_FORM, 0};
+    return (ReprReaders){ln ? USE_THERMO : USE_FORM, 0, NULL};
 }
 
 /* When the table is affine (f(v) = a v + b) on [x.lo, x.hi] it is a form. */
@@ -73,11 +73,12 @@ static bool table_affine(const int64_t *t, int p, const Val *x, int64_t *a, int6
     return true;
 }
 
-/* What a table over values in [lo, hi] reads: the form when affine there. */
+/* What a table over values in [lo, hi] reads: the form when affine there,
+ * else the table itself (its thermometer or its bits, represent.c). */
 static ReprReaders table_readers(const Ctx *C, const int64_t *t, int64_t lo, int64_t hi) {
     Val r = {.lo = lo, .hi = hi};
     int64_t a, b;
-    return (ReprReaders){table_affine(t, C->m->p, &r, &a, &b) ? USE_FORM : USE_THERMO, 0};
+    return (ReprReaders){table_affine(t, C->m->p, &r, &a, &b) ? USE_FORM : USE_TABLE, 0, t};
 }
 
 static Val table(Ctx *C, Val *x, const int64_t *t) {
@@ -192,7 +193,7 @@ static ReprReaders qk_readers(const HeadCtx *H, const int64_t *wq, const int64_t
         products++;
         if (me * other <= lower_opts.product_direct_max) bits = false;
     }
-    return (ReprReaders){!products ? USE_FORM : bits ? USE_BITS : USE_THERMO, products};
+    return (ReprReaders){!products ? USE_FORM : bits ? USE_BITS : USE_THERMO, products, NULL};
 }
 
 /* What reads v_j: the division of a uniform head (the form), a tournament
@@ -200,11 +201,11 @@ static ReprReaders qk_readers(const HeadCtx *H, const int64_t *wq, const int64_t
  * every query that sees j (times the exp bits for softmax). */
 static ReprReaders v_readers(const HeadCtx *H, int j) {
     const Head *hd = H->hd;
-    if (hd->kind == ATTN_UNIFORM) return (ReprReaders){USE_FORM, 0};
+    if (hd->kind == ATTN_UNIFORM) return (ReprReaders){USE_FORM, 0, NULL};
     int hard_k = hd->kind == ATTN_HARD ? (int)min64(hard_ordinal(H->C->m, H->l, H->h), 63) : -1;
-    if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) return (ReprReaders){USE_THERMO, 0};
+    if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) return (ReprReaders){USE_THERMO, 0, NULL};
     int64_t queries = hd->causal ? H->N - j : H->N;
-    return (ReprReaders){USE_AND, queries * (hd->kind == ATTN_SOFTMAX ? max64(H->bt_bits, 1) : 1)};
+    return (ReprReaders){USE_AND, queries * (hd->kind == ATTN_SOFTMAX ? max64(H->bt_bits, 1) : 1), NULL};
 }
 
 /* q, k, v of every position (k and q not for a uniform head): the affine
@@ -311,7 +312,7 @@ static void head_scores(HeadCtx *H, int i, int cnt) {
             dot = t;
         }
         /* max, argmax, the exp table and the tournaments read its thermometer */
-        H->S[j] = repr_requant(c, &H->C->rc, &dot, NULL, H->hd->score_shift, H->p, (ReprReaders){USE_THERMO, 0});
+        H->S[j] = repr_requant(c, &H->C->rc, &dot, NULL, H->hd->score_shift, H->p, (ReprReaders){USE_THERMO, 0, NULL});
         val_free(&dot);
     }
 }
@@ -660,8 +661,11 @@ static int repr_places(const Model *m) {
 static void set_bits_thermo(LowerOpts *lo, uint64_t mask) {
     if (mask) lo->repr_auto = false;
 }
-/* a binary code may be one level deeper than its readers' thermometer route */
-static void set_bits_slack(LowerOpts *lo, uint64_t mask) { lo->repr_slack = mask ? 1 : 0; }
+/* a binary code may be one level deeper than its readers' thermometer route
+ * (off: the slack set by the caller, 0 by default) */
+static void set_bits_slack(LowerOpts *lo, uint64_t mask) {
+    if (mask && lo->repr_slack < 1) lo->repr_slack = 1;
+}
 
 /* A switch: a construction with a choice at `count(m)` places of the model
  * (bit k of the mask: place k uses the alternative).  The choice builds
@@ -742,6 +746,12 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
     if (bits > 0 && ((int64_t)1 << (bits < 62 ? bits : 62)) > MAX_BUILDS) subsets = false;
     /* a LUT target always chooses: its default is the smallest LUT depth */
     bool choose = !o->variant && (o->max_depth || o->objective == OBJ_SIZE || o->target);
+    /* --bits auto alone also builds every value a thermometer (bits_thermo)
+     * and keeps the smaller depth, then the fewer wires: the per-value cost
+     * is local and can be wrong (docs/lowering.md "Representation per
+     * value"), this makes auto never larger nor deeper than thermo */
+    bool auto_only = !choose && !o->variant && lower_opts.repr_auto;
+    choose = choose || auto_only;
     int64_t n_combo = !choose ? 1 : subsets ? (int64_t)1 << bits : (int64_t)1 << N_SWITCHES;
     LowerOpts saved = lower_opts;
     Compiled best = {0};
@@ -769,6 +779,10 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         if (choose && combo > 0 && !strcmp(name, "threshold")) continue;                /* a switch with no place */
         if (choose && (lower_opts.tournament & lower_opts.tournament_values)) continue; /* values win: built */
         if (choose && lower_opts.repr_slack && !lower_opts.repr_auto) continue;         /* bits_thermo: built */
+        if (auto_only && (lower_opts.repr_slack || lower_opts.tournament != saved.tournament ||
+                          lower_opts.tournament_values != saved.tournament_values))
+            continue; /* auto alone: only bits_thermo besides the per-value choice */
+        if (auto_only && best.c && !best.repr[REPR_BINARY]) continue; /* no binary value: the same circuit */
         build(m, o, &cm);
         /* depth and size: threshold levels and wires, or for a LUT target
          * the estimated LUT levels and LUTs (lutcost.c) */

@@ -6,8 +6,13 @@
  * val_requant_bits: the adder's bits, two levels over x's literals).  With
  * `--bits auto` (LowerOpts.repr_auto) each such value chooses:
  *
- * - readers that need the thermometer (USE_THERMO) keep it: over a binary
- *   code they would build it anyway, one level deeper;
+ * - readers that need the thermometer (USE_THERMO: max/argmax and the
+ *   softmax exp table over the scores, tournaments, layer norm) keep it;
+ * - a table reader (USE_TABLE, the FFN activation) is built on both
+ *   routes (val_table over the thermometer, val_table_bits over the bits:
+ *   one gate per change point, one level over the bits) and the two
+ *   tables' outputs are compared as below (the reader rebuilds the
+ *   winner's table through structural hashing);
  * - otherwise both codes are built into the circuit; each one's cost is
  *   what it adds (its new nodes: wires, or estimated LUTs for a LUT
  *   target; the thermometer's include the bits its USE_BITS and USE_AND
@@ -161,6 +166,14 @@ static int32_t form_binary_bound(const Circuit *c, const Form *f, int32_t l, int
     return l;
 }
 
+/* The level of a form's deepest gate (a table's output on one route). */
+static int32_t form_level(const Circuit *c, const Form *f) {
+    int32_t l = 0;
+    for (int i = 0; i < f->n; i++)
+        if (c->gates[f->t[i].src].level > l) l = c->gates[f->t[i].src].level;
+    return l;
+}
+
 Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shift, int p, ReprReaders rd) {
     int64_t ylo, yhi;
     if (!requant_range(x, res, shift, p, &ylo, &yhi) || ylo == yhi) {
@@ -175,19 +188,32 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
     GateId mark = c->n_gates;
     Val t = val_requant(c, x, res, shift, p);
     if (rd.use == USE_BITS || rd.use == USE_AND) val_bits(c, &t); /* the readers build them */
-    int32_t lt = code_level(c, &t, rd.use);
+    /* a table reader: what is compared is the table's output on each route */
+    Val tt = rd.use == USE_TABLE ? val_table(c, &t, rd.table, p) : val_const(0), tb = val_const(0);
+    int32_t lt = rd.use == USE_TABLE ? form_level(c, &tt.form) : code_level(c, &t, rd.use);
     int64_t budget = 4096;
     int32_t bound = form_binary_bound(c, &x->form, 0, &budget);
     if (res) bound = form_binary_bound(c, &res->form, bound, &budget);
+    if (rd.use == USE_TABLE) bound++; /* the change-point gates over the bits */
     Val b;
     if (bound > lt + lower_opts.repr_slack || !val_requant_bits(c, x, res, shift, p, &b)) { /* too deep: not built */
+        if (getenv("TC0C_REPR_TRACE"))
+            fprintf(stderr, "repr: use %d range %lld: thermo level %d, binary bound %d: not built\n", rd.use,
+                    (long long)(yhi - ylo), lt, bound);
         cone_cost(c, rc, mark, &t, true);
+        val_free(&tt);
         rc->n[REPR_THERMO]++;
         return t;
     }
-    int32_t lb = code_level(c, &b, rd.use);
-    int64_t ct = cone_cost(c, rc, mark, &t, false) + reader_cost(&t, rd, rc->target);
-    int64_t cb = cone_cost(c, rc, mark, &b, false) + reader_cost(&b, rd, rc->target);
+    if (rd.use == USE_TABLE) tb = val_table(c, &b, rd.table, p); /* binary: val_table_bits */
+    int32_t lb = rd.use == USE_TABLE ? form_level(c, &tb.form) : code_level(c, &b, rd.use);
+    const Val *ot = rd.use == USE_TABLE ? &tt : &t, *ob = rd.use == USE_TABLE ? &tb : &b;
+    int64_t ct = cone_cost(c, rc, mark, ot, false) + reader_cost(&t, rd, rc->target);
+    int64_t cb = cone_cost(c, rc, mark, ob, false) + reader_cost(&b, rd, rc->target);
+    if (!rc->target) { /* the table's form: its terms, stored once for its readers */
+        ct += tt.form.n;
+        cb += tb.form.n;
+    }
     if (getenv("TC0C_REPR_TRACE"))
         fprintf(stderr, "repr: use %d range %lld ands %lld: thermo level %d cost %lld, binary level %d cost %lld\n",
                 rd.use, (long long)(yhi - ylo), (long long)rd.ands, lt, (long long)ct, lb, (long long)cb);
@@ -195,7 +221,9 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
     /* the loser's new nodes stay unpaid until a later winner reads them */
     repr_grow(rc, c->n_gates);
     for (GateId g = mark; g < c->n_gates; g++) rc->unpaid[g] = 1;
-    cone_cost(c, rc, mark, binary ? &b : &t, true);
+    cone_cost(c, rc, mark, binary ? ob : ot, true);
+    val_free(&tt);
+    val_free(&tb);
     val_free(binary ? &t : &b);
     rc->n[binary ? REPR_BINARY : REPR_THERMO]++;
     return binary ? b : t;

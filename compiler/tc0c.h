@@ -663,11 +663,13 @@ typedef enum {
     USE_FORM,   /* only its form: affine maps, residual sums, division numerators */
     USE_AND,    /* flag x value ANDs (val_gate_mul) over its bits, the flags being deeper */
     USE_BITS,   /* its bits: products above product_direct_max (val_mul) */
-    USE_THERMO, /* its thermometer: tables, max/argmax, tournaments, layer norm */
+    USE_THERMO, /* its thermometer: max/argmax, tournaments, layer norm */
+    USE_TABLE,  /* one table (val_table): over the thermometer, or over the bits at its change points */
 } ReprUse;
 typedef struct {
     ReprUse use;
-    int64_t ands; /* USE_AND, USE_BITS: the products that read it */
+    int64_t ands;         /* USE_AND, USE_BITS: the products that read it */
+    const int64_t *table; /* USE_TABLE: the table (2^p entries from pmin(p)) */
 } ReprReaders;
 typedef struct {
     int target;             /* 0: wires; 4 or 6: estimated LUTs (lutcost.c) */

@@ -148,6 +148,31 @@ int main(int argc, char **argv) {
     }
     for (int k = 0; k < 4; k++)
         CHECK(kinds_seen[k] > 0, "attention kind %s never generated", attn_kind_name((AttnKind)k));
+    /* the representation per value (represent.c) with a depth slack large
+     * enough that binary codes read by tables and products get built and
+     * win: the circuit still equals the reference */
+    LowerOpts saved = lower_opts;
+    int64_t binary = 0;
+    for (int id = 0; id < count / 3; id++) {
+        Model *m = random_model(1000 + id);
+        lower_opts.repr_auto = true;
+        lower_opts.repr_slack = 4;
+        CompileOpts co = {.n = 3, .max_gates = 0, .quiet = true, .variant = "threshold"};
+        Compiled cm;
+        bool ok = compile_model(m, &co, &cm);
+        lower_opts = saved;
+        CHECK(ok, "random model %d --bits auto slack 4: compile refused", 1000 + id);
+        if (ok) {
+            VerifyOpts vo = {.random = 2000, .seed = (uint64_t)id, .exhaustive_ok = true};
+            bool exhaustive;
+            CHECK(verify_circuit(m, &cm, &vo, &exhaustive) > 0, "random model %d --bits auto slack 4: circuit != reference",
+                  1000 + id);
+            binary += cm.repr[REPR_BINARY];
+            compiled_free(&cm);
+        }
+        model_free(m);
+    }
+    CHECK(binary > 0, "--bits auto slack 4: no value took binary");
     printf("test_compile: %d random models, %ld strings checked exhaustively, %ld gates built\n", count, strings,
            gates);
     return check_done("test_compile");

@@ -49,11 +49,13 @@ out=$("$T" verify models/typical/d.json -n 2 --bits tree --quiet 2>&1) && ok || 
 
 # The representation per value (--bits auto, compiler/represent.c): (a)
 # and (c) at n = 2 verify exhaustively, for threshold gates and for the
-# lut4 target; some values take binary and some the thermometer (stats
-# counts them, and the counts add up to the default's); the depth is never
-# above the default's.
+# lut4 target; in the per-value circuit (--variant threshold) some values
+# take binary and some the thermometer (stats counts them, and the counts
+# add up to the default's); auto (which also builds bits_thermo) is never
+# deeper nor larger in wires than the default.
 repr() { "$T" stats "$1" -n 2 --quiet "${@:2}" 2>&1 | sed -n 's/.*values: \([0-9]*\) forms, \([0-9]*\) thermometers, \([0-9]*\) binary.*/\1 \2 \3/p'; }
 depth() { "$T" stats "$1" -n 2 --quiet "${@:2}" 2>&1 | sed -n 's/.*gates, depth \([0-9]*\) .*/\1/p'; }
+nwires() { "$T" stats "$1" -n 2 --quiet "${@:2}" 2>&1 | sed -n 's/^  wires \([0-9]*\) .*/\1/p'; }
 reprs="a c" targets="thr lut4"
 [ $asan -eq 1 ] && reprs=c targets=thr # time
 for m in $reprs; do
@@ -61,13 +63,15 @@ for m in $reprs; do
   for tg in $targets; do
     out=$("$T" verify $f -n 2 --bits auto --target $tg --quiet 2>&1) && ok || bad "verify $m --bits auto --target $tg: $out"
   done
-  read -r fa ta ba <<<"$(repr $f --bits auto)"
+  read -r fa ta ba <<<"$(repr $f --bits auto --variant threshold)"
   read -r ft tt bt <<<"$(repr $f)"
   [ "${ba:-0}" -gt 0 ] && [ "${ta:-0}" -gt 0 ] && [ "$bt" = 0 ] && ok ||
     bad "typical $m --bits auto: values thermo/binary '$ta/$ba' (want both > 0; default binary '$bt')"
   [ $((fa + ta + ba)) = $((ft + tt + bt)) ] && ok || bad "typical $m: representation counts do not add up"
   da=$(depth $f --bits auto) dt=$(depth $f)
   [ -n "$da" ] && [ "$da" -le "$dt" ] && ok || bad "typical $m --bits auto: depth '$da' above the default's $dt"
+  wa=$(nwires $f --bits auto) wt=$(nwires $f)
+  [ -n "$wa" ] && [ "$wa" -le "$wt" ] && ok || bad "typical $m --bits auto: $wa wires above the default's $wt"
 done
 # with the size objective the choice also builds every value a thermometer
 # (bits_thermo), so auto is never larger: (a) is where the per-value cost
