@@ -59,7 +59,8 @@ total=${#names[@]}
 # cluster 81, asan/trained 80, trained 47, asan/cluster 45, board 39, ...),
 # then the rest in the order above
 slow=(sim typical refrtl cluster asan/trained trained board asan/cluster asan/typical asan/test_lower
-  baselines difftest clang-asan/test_lower asan/refrtl asan/sim asan/board compile yosys)
+  baselines clang-asan/test_lower difftest clang-asan/test_parity_ln asan/compile asan/difftest asan/refrtl
+  clang-asan/cli asan/cli asan/test_parity_ln numerics yosys clang-asan/compile)
 declare -A index queued
 for i in "${!names[@]}"; do index[${names[$i]}]=$i; done
 order=()
@@ -77,6 +78,9 @@ group() { case $1 in cluster | */cluster) echo cluster ;; *) echo "" ;; esac; }
 logdir=build/tests/logs
 state=$(mktemp -d "${TMPDIR:-/tmp}/tc0c-run.XXXXXX")
 mkdir -p "$logdir"
+# each suite's wall and CPU seconds, for tuning the list of slow suites
+times=build/tests/times.txt
+echo "# suite wall_s cpu_s ($jobs at a time)" >"$times"
 logof() { local n=${names[$1]}; echo "$logdir/${n//\//-}.log"; }
 
 # ---- running: each suite in its own process group (set -m), so that an
@@ -92,7 +96,11 @@ launch() { # index
     t0=$SECONDS
     "${args[@]}" >"$log" 2>&1 </dev/null
     rc=$?
-    echo "$rc $((SECONDS - t0))" >"$state/$i.tmp" && mv "$state/$i.tmp" "$state/$i.done"
+    # CPU seconds of the suite's processes (user + system), from `times`
+    times >"$state/$i.times"
+    cpu=$(awk 'NR == 2 { for (k = 1; k <= 2; k++) { split($k, a, /[ms]/); s += a[1] * 60 + a[2] } }
+      END { printf "%.0f", s }' "$state/$i.times")
+    echo "$rc $((SECONDS - t0)) $cpu" >"$state/$i.tmp" && mv "$state/$i.tmp" "$state/$i.done"
   ) &
   pid[$i]=$!
   running+=("$i")
@@ -114,7 +122,8 @@ passed=0 failed=0 failed_suites=()
 report() { # index: the suite's line, and its log's excerpt when it failed
   local i=$1 name=${names[$1]} log rc secs line p f
   log=$(logof "$i")
-  read -r rc secs <"$state/$i.done"
+  read -r rc secs cpu <"$state/$i.done"
+  printf '%s %s %s\n' "$name" "$secs" "$cpu" >>"$times"
   line=$(grep -E '^[A-Za-z0-9_./-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p'); p=${p:-0}
   f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p'); f=${f:-0}
@@ -167,9 +176,9 @@ while [ "$printed" -lt "$total" ]; do
 done
 rm -rf "$state"
 [ -n "$clang_note" ] && echo "$clang_note"
-
 echo
-echo "($total suites, $jobs at a time, $((SECONDS - t_start)) s)"
+sum=$(awk 'NR > 1 { w += $2; c += $3 } END { printf "%d s of suite time, %d CPU s", w, c }' "$times")
+echo "($total suites, $jobs at a time, $((SECONDS - t_start)) s wall, $sum; build/tests/times.txt)"
 [ ${#failed_suites[@]} -eq 0 ] || echo "failed suites: ${failed_suites[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
