@@ -92,8 +92,17 @@ demo: deps build/tc0c
 	@scripts/demo.sh $(MODEL) $(N)
 
 # Every test, normal build and sanitizer build; ends with "N passed, N failed".
-test: build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS) build/fuzz_harness build/asan/fuzz_harness $(CLANG_BUILD)
-	@tests/run.sh
+# The builds and the suites (tests/run.sh) run TEST_JOBS at a time (default:
+# one per CPU; TEST_JOBS=1: one after another); a `make -jN test` keeps its
+# own job count for the builds.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+TEST_BUILD := build/tc0c build/asan/tc0c $(TESTS) $(SAN_TESTS) build/fuzz_harness build/asan/fuzz_harness \
+  $(CLANG_BUILD)
+.PHONY: test-build
+test:
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(TEST_JOBS)) test-build
+	@TEST_JOBS=$(TEST_JOBS) tests/run.sh
+test-build: $(TEST_BUILD)
 
 # AFL++ campaigns on the three harnesses (check, run, compile), FUZZ_TIME
 # seconds each, run side by side under nice; seeds: models/, tests/bad/,

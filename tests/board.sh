@@ -81,20 +81,25 @@ build() {
   # shellcheck disable=SC2086
   key=$( (cat $srcs sim/uart_tb.cpp; echo "$clk $baud"; verilator --version) | sha1sum | cut -c1-16)
   local obj="$cache/$key"
-  if [ ! -x "$obj/Vtb" ]; then
-    rm -rf "$obj"
-    mkdir -p "$obj"
-    # shellcheck disable=SC2086
-    cp $srcs "$obj/"
-    # shellcheck disable=SC2086,SC2046
-    if ! (cd "$obj" && verilator --cc --exe --build -j 2 --top-module tc0c_board_top \
-          -GCLK_HZ="$clk" -GBAUD="$baud" -CFLAGS -O0 -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0" \
-          --Mdir obj -o ../Vtb $(for s in $srcs; do basename "$s"; done) "$root/sim/uart_tb.cpp" \
-          >build.log 2>&1); then
-      bad "$name: verilator build failed: $(tail -5 "$obj/build.log")"; rm -rf "$obj"; return 1
+  # one build per key at a time: the sanitizer run of this suite may be
+  # building the same design at the same moment (tests/run.sh)
+  {
+    flock 8
+    if [ ! -x "$obj/Vtb" ]; then
+      rm -rf "$obj"
+      mkdir -p "$obj"
+      # shellcheck disable=SC2086
+      cp $srcs "$obj/"
+      # shellcheck disable=SC2086,SC2046
+      if ! (cd "$obj" && verilator --cc --exe --build -j 2 --top-module tc0c_board_top \
+            -GCLK_HZ="$clk" -GBAUD="$baud" -CFLAGS -O0 -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0" \
+            --Mdir obj -o ../Vtb $(for s in $srcs; do basename "$s"; done) "$root/sim/uart_tb.cpp" \
+            >build.log 2>&1); then
+        bad "$name: verilator build failed: $(tail -5 "$obj/build.log")"; rm -rf "$obj"; return 1
+      fi
+      rm -rf "$obj/obj"
     fi
-    rm -rf "$obj/obj"
-  fi
+  } 8>"$obj.lock"
   sim="$obj/Vtb"
 }
 
@@ -136,17 +141,20 @@ netlist() {
   fi
   key=$( (cat "$dir/netlist.v" sim/uart_tb.cpp; verilator --version) | sha1sum | cut -c1-16)
   obj="$cache/gl-$key"
-  if [ ! -x "$obj/Vtb" ]; then
-    rm -rf "$obj"
-    mkdir -p "$obj"
-    if ! (cd "$obj" && verilator --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style \
-          -DNO_ICE40_DEFAULT_ASSIGNMENTS --top-module tc0c_board_top -CFLAGS -O0 \
-          -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0" --Mdir obj -o ../Vtb "$dir/netlist.v" \
-          /usr/share/yosys/ice40/cells_sim.v "$root/sim/uart_tb.cpp" >build.log 2>&1); then
-      bad "$name netlist: verilator build failed"; rm -rf "$obj"; return
+  {
+    flock 8
+    if [ ! -x "$obj/Vtb" ]; then
+      rm -rf "$obj"
+      mkdir -p "$obj"
+      if ! (cd "$obj" && verilator --cc --exe --build -j 2 -Wno-fatal -Wno-lint -Wno-style \
+            -DNO_ICE40_DEFAULT_ASSIGNMENTS --top-module tc0c_board_top -CFLAGS -O0 \
+            -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0" --Mdir obj -o ../Vtb "$dir/netlist.v" \
+            /usr/share/yosys/ice40/cells_sim.v "$root/sim/uart_tb.cpp" >build.log 2>&1); then
+        bad "$name netlist: verilator build failed"; rm -rf "$obj"; return
+      fi
+      rm -rf "$obj/obj"
     fi
-    rm -rf "$obj/obj"
-  fi
+  } 8>"$obj.lock"
   sim="$obj/Vtb"
   run "$name" "iCE40 netlist" "$file" "$clk" "$baud" +leds=1
 }

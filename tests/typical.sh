@@ -87,7 +87,8 @@ if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
   case $out in *": PASS"*) ok ;; *) bad "Icarus typical a n=4: $out" ;; esac
 fi
 
-adv=build/tests/adversarial
+# its own folder: the sanitizer run of this suite may run at the same time
+adv=build/tests/adversarial-$([ $asan -eq 1 ] && echo asan || echo normal)
 python3 tests/gen_adversarial.py "$adv" >"$adv.list" || bad "gen_adversarial.py failed"
 ns="2 8 64" limit="ulimit -v 3000000"
 [ $asan -eq 1 ] && ns=2 limit=:
