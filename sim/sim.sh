@@ -4,7 +4,7 @@
 # PIPELINE: a register stage every K threshold levels (0: combinational,
 # the default); SIM: verilator (default) or icarus; GATES: thr (default),
 # cells or maj.  Compiles with $TC0C (build/tc0c) into
-# build/sim/<model>_n<N>_<gates>_k<K>/, writes reference vectors there
+# build/sim/<model>_n<N>_<gates>_k<K>/ (or $SIM_DIR), writes reference vectors there
 # (exhaustive when |vocab|^N <= 4096, else 1000 random strings, seed
 # $SEED, default 1; VECTORS=K asks for K random strings instead),
 # builds the harness (sim/tb.cpp or sim/tb_icarus.v),
@@ -28,7 +28,7 @@ command -v "$SIM" >/dev/null || [ "$SIM" = icarus ] || { echo "sim: $SIM is not 
 [ "$SIM" = verilator ] || command -v iverilog >/dev/null || { echo "sim: iverilog is not installed (make deps)" >&2; exit 1; }
 
 name=$(basename "$MODEL" .json)
-dir=build/sim/${name}_n${N}_${GATES}_k${K}
+dir=${SIM_DIR:-build/sim/${name}_n${N}_${GATES}_k${K}}
 sim_prepare "$MODEL" "$N" "$K" "$GATES" "$dir" || exit 1
 SIM_LOG=$dir/vectors.log sim_vectors "$MODEL" "$N" "$dir/vectors.txt" "$VECTORS" "$SEED" || {
   echo "sim: $TC0C vectors failed" >&2; exit 1; }

@@ -55,10 +55,10 @@ fi
 total=${#names[@]}
 
 # ---- the order they start in: the slow ones first (seconds on an idle
-# 2-core machine, run one at a time: sim 258, typical 193, refrtl 160,
+# 2-core machine, run one at a time: sim 258, sim_typical 200, typical 193, refrtl 160,
 # cluster 81, asan/trained 80, trained 47, asan/cluster 45, board 39, ...),
 # then the rest in the order above
-slow=(sim typical refrtl cluster asan/trained trained board asan/cluster asan/typical asan/test_lower
+slow=(sim sim_typical typical refrtl cluster asan/trained trained board asan/cluster asan/typical asan/test_lower
   baselines clang-asan/test_lower difftest clang-asan/test_parity_ln asan/compile asan/difftest asan/refrtl
   clang-asan/cli asan/cli asan/test_parity_ln numerics yosys clang-asan/compile)
 declare -A index queued
