@@ -41,6 +41,20 @@ static int bits_for(int64_t range) { return range > 1 ? bit_length(range) : 1; }
 
 static int popcount64(int64_t w) { return __builtin_popcountll((unsigned long long)(w < 0 ? -w : w)); }
 
+/* Bits of the range of node g's weighted sum of its terms' ranges. */
+static int sum_width(const Circuit *c, GateId g) {
+    const Gate *G = &c->gates[g];
+    const Term *t = ir_terms(c, g);
+    int64_t lo = 0, hi = 0;
+    for (uint32_t i = 0; i < G->n_in; i++) {
+        const Gate *S = &c->gates[t[i].src];
+        int64_t a = t[i].w * S->lo, b = t[i].w * S->hi;
+        lo += a < b ? a : b;
+        hi += a < b ? b : a;
+    }
+    return bits_for(hi - lo);
+}
+
 /* support(g) := union of its terms' supports; -1 when more than k.
  * is_sum[x]: node x is a sum node (a byte per node: wide gates read
  * their sources all over the gate array). */
@@ -122,14 +136,7 @@ int64_t lut_node_luts(const Circuit *c, GateId g, int k) {
         bits += (int64_t)popcount64(t[i].w) * w;
     }
     if (!wide) return G->kind == G_SUM ? 0 : 1;
-    int64_t lo = 0, hi = 0;
-    for (uint32_t i = 0; i < G->n_in; i++) {
-        const Gate *S = &c->gates[t[i].src];
-        int64_t a = t[i].w * S->lo, b = t[i].w * S->hi;
-        lo += a < b ? a : b;
-        hi += a < b ? b : a;
-    }
-    int w = bits_for(hi - lo);
+    int w = sum_width(c, g);
     int64_t fa = bits > w ? bits - w : 0;
     int64_t luts = k <= 4 ? 2 * fa + w : (int64_t)ceil(1.5 * (double)fa) + 1;
     if (G->kind == G_SUM) return luts;
@@ -187,15 +194,8 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
             out->luts++;
             nd[g].lev = support_level(nd, g) + 1;
         } else {
-            int64_t lo = 0, hi = 0;
             const Term *t = ir_terms(c, g);
-            for (uint32_t i = 0; i < G->n_in; i++) {
-                const Gate *S = &c->gates[t[i].src];
-                int64_t a = t[i].w * S->lo, b = t[i].w * S->hi;
-                lo += a < b ? a : b;
-                hi += a < b ? b : a;
-            }
-            int w = bits_for(hi - lo);
+            int w = sum_width(c, g);
             int32_t ready;
             if (G->n_in == 1 && c->gates[t[0].src].kind == G_SUM) ready = nd[t[0].src].lev; /* [S >= t] */
             else ready = adder(c, nd, g, w, k, &out->luts);
