@@ -62,6 +62,12 @@ static int64_t balanced(uint64_t w, int nb) {
     return r > ((uint64_t)1 << (nb - 1)) ? (int64_t)r - ((int64_t)1 << nb) : (int64_t)r;
 }
 
+/* f = lo + sum_k 2^k bits[k]: the form of a binary code (f initialized here) */
+static void bits_form(Form *f, int64_t lo, const GateId *bits, int nb) {
+    form_init(f, lo);
+    for (int k = 0; k < nb; k++) form_add_term(f, bits[k], (int64_t)1 << k);
+}
+
 /* ---- flattening: the form over 0/1 gates, weights modulo 2^nb ---- */
 
 typedef struct {
@@ -350,9 +356,8 @@ bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) {
  * by [L >= (D + 1) 2^s] and to 0 by [L < 0] (two gates over L, folded into
  * the last step). */
 bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p, Val *y) {
-    int64_t r = round_off(shift), d = (int64_t)1 << shift;
-    int64_t rlo = res ? res->lo : 0, rhi = res ? res->hi : 0;
-    int64_t ylo = sat_p(p, rlo + floor_div(x->lo + r, d)), yhi = sat_p(p, rhi + floor_div(x->hi + r, d));
+    int64_t r = round_off(shift), d = (int64_t)1 << shift, ylo, yhi;
+    requant_range(x, res, shift, p, &ylo, &yhi);
     int64_t D = yhi - ylo;
     int nbD = bit_length(D), nb = shift + nbD;
     if (nbD == 0 || nb > 62) return false;
@@ -373,8 +378,7 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
     bits_by(c, &l, K, shift, nb, &cl, bits);
     free(l.t);
     Form v;
-    form_init(&v, ylo);
-    for (int k = 0; k < nbD; k++) form_add_term(&v, bits[k], (int64_t)1 << k);
+    bits_form(&v, ylo, bits, nbD);
     *y = (Val){.lo = ylo, .hi = yhi, .form = v, .bits = bits, .nbits = nbD};
     ir_form_share(c, &y->form);
     return true;
@@ -385,13 +389,9 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
 
 /* x's code form: lo + sum 2^k bits[k] (shared) when x has bits, else its
  * form; f is initialized here. */
-static void code_form(Circuit *c, const Val *x, Form *f) {
-    if (x->bits && x->lo < x->hi) {
-        form_init(f, x->lo);
-        for (int k = 0; k < x->nbits; k++) form_add_term(f, x->bits[k], (int64_t)1 << k);
-    } else {
-        form_copy(f, &x->form);
-    }
+void val_code_form(Circuit *c, const Val *x, Form *f) {
+    if (x->bits && x->lo < x->hi) bits_form(f, x->lo, x->bits, x->nbits);
+    else form_copy(f, &x->form);
     ir_form_share_min(c, f, 2);
 }
 
@@ -399,29 +399,14 @@ GateId val_ge_val(Circuit *c, const Val *x, const Val *y) {
     if (x->lo >= y->hi) return GATE_CONST1;
     if (x->hi < y->lo) return GATE_CONST0;
     Form fx, fy, f;
-    code_form(c, x, &fx);
-    code_form(c, y, &fy);
+    val_code_form(c, x, &fx);
+    val_code_form(c, y, &fy);
     form_combine(&f, &fx, 1, &fy, -1);
     GateId g = ir_thr(c, &f, 0);
     form_free(&f);
     form_free(&fx);
     form_free(&fy);
     return g;
-}
-
-Val val_table_bits(Circuit *c, Val *x, const int64_t *table, int p) {
-    Form fx, f;
-    code_form(c, x, &fx);
-    int64_t f0 = table[x->lo - pmin(p)], lo = f0, hi = f0;
-    form_init(&f, f0);
-    for (int64_t k = 1; k <= x->hi - x->lo; k++) {
-        int64_t fk = table[x->lo + k - pmin(p)], d = fk - table[x->lo + k - 1 - pmin(p)];
-        if (d) form_add_term(&f, ir_thr(c, &fx, x->lo + k), d); /* a change point: [x >= lo + k] */
-        lo = min64(lo, fk);
-        hi = max64(hi, fk);
-    }
-    form_free(&fx);
-    return val_form_in(c, &f, lo, hi);
 }
 
 /* A 0/1 value given as a form (at most one of its terms is 1) as one node:
@@ -519,8 +504,7 @@ Val val_div_bits(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qh
     free(q.thermo);
     q.thermo = NULL;
     form_free(&q.form);
-    form_init(&q.form, q.lo);
-    for (int k = 0; k < q.nbits; k++) form_add_term(&q.form, q.bits[k], (int64_t)1 << k);
+    bits_form(&q.form, q.lo, q.bits, q.nbits);
     ir_form_share(c, &q.form);
     return q;
 }

@@ -16,8 +16,9 @@ typedef struct {
     Circuit *c;
     int n, N; /* tokens, positions (tokens + BOS) */
     bool quiet;
-    Val *X;     /* N x d_model: the residual stream */
-    ReprCtx rc; /* the representations chosen (represent.c) */
+    Val *X;             /* N x d_model: the residual stream */
+    ReprCtx rc;         /* the representations chosen (represent.c) */
+    ReprReaders stream; /* what reads the residual stream (stream_readers) */
 } Ctx;
 
 int model_token_bits(const Model *m) {
@@ -132,7 +133,7 @@ static void embed(Ctx *C) {
                 }
             }
             Val raw = val_form_in(C->c, &f, lo, hi);
-            C->X[(size_t)i * d + c] = repr_requant(C->c, &C->rc, &raw, NULL, 0, m->p, stream_readers(m)); /* sat_p */
+            C->X[(size_t)i * d + c] = repr_requant(C->c, &C->rc, &raw, NULL, 0, m->p, C->stream); /* sat_p */
             val_free(&raw);
         }
         for (int t = 0; t < ntok; t++) form_free(&oh[t]);
@@ -477,7 +478,7 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
 static void residual_update(Ctx *C, const Mat *w, const int64_t *b, int shift, bool residual, const Val *y, Val *x) {
     for (int r = 0; r < w->rows; r++) {
         Val u = affine(C->c, w, r, b[r], y);
-        Val nx = repr_requant(C->c, &C->rc, &u, residual ? &x[r] : NULL, shift, C->m->p, stream_readers(C->m));
+        Val nx = repr_requant(C->c, &C->rc, &u, residual ? &x[r] : NULL, shift, C->m->p, C->stream);
         val_free(&u);
         val_free(&x[r]);
         x[r] = nx;
@@ -611,7 +612,12 @@ static void output(Ctx *C, Compiled *cm) {
 /* One build of the model with the current lower_opts. */
 static void build(const Model *m, const CompileOpts *o, Compiled *out) {
     int bits = model_token_bits(m);
-    Ctx C = {.m = m, .n = o->n, .N = o->n + m->has_bos, .quiet = o->quiet, .rc = {.target = o->target}};
+    Ctx C = {.m = m,
+             .n = o->n,
+             .N = o->n + m->has_bos,
+             .quiet = o->quiet,
+             .rc = {.target = o->target, .trace = getenv("TC0C_REPR_TRACE") != NULL},
+             .stream = stream_readers(m)};
     C.c = ir_new(o->n * bits);
     C.c->max_gates = o->max_gates ? o->max_gates + 2 + o->n * bits : 0;
     C.c->max_mem = o->max_mem;

@@ -180,11 +180,17 @@ static Val val_from_thermo(Circuit *c, GateId *t, int64_t lo, int64_t hi) {
     return x;
 }
 
-Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
+bool requant_range(const Val *x, const Val *res, int shift, int p, int64_t *lo, int64_t *hi) {
     int64_t r = round_off(shift), d = (int64_t)1 << shift;
     int64_t rlo = res ? res->lo : 0, rhi = res ? res->hi : 0;
-    int64_t ylo = sat_p(p, rlo + floor_div(x->lo + r, d)), yhi = sat_p(p, rhi + floor_div(x->hi + r, d));
-    if (shift == 0 && rlo + x->lo >= pmin(p) && rhi + x->hi <= pmax(p)) return val_lin(x, 1, res, 1, 0);
+    *lo = sat_p(p, rlo + floor_div(x->lo + r, d));
+    *hi = sat_p(p, rhi + floor_div(x->hi + r, d));
+    return !(shift == 0 && rlo + x->lo >= pmin(p) && rhi + x->hi <= pmax(p));
+}
+
+Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
+    int64_t r = round_off(shift), d = (int64_t)1 << shift, ylo, yhi;
+    if (!requant_range(x, res, shift, p, &ylo, &yhi)) return val_lin(x, 1, res, 1, 0);
     Val yb;
     if (yhi - ylo > lower_opts.requant_bits_min_range && val_requant_bits(c, x, res, shift, p, &yb)) return yb;
     /* y >= v  <=>  2^s res + x + r >= v 2^s, for v in (ylo, yhi] */
@@ -202,17 +208,20 @@ Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p) {
 Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
     if (x->lo < pmin(p) || x->hi > pmax(p))
         BUG("table input [%lld, %lld] outside p = %d", (long long)x->lo, (long long)x->hi, p);
-    if (val_is_binary(x)) return val_table_bits(c, x, table, p); /* gates at the change points only */
-    val_thermo(c, x);
+    /* a binary value stays binary: one gate over its bits per change point */
+    bool binary = val_is_binary(x);
+    Form fx = {0}, f;
+    if (binary) val_code_form(c, x, &fx);
+    else val_thermo(c, x);
     int64_t f0 = table[x->lo - pmin(p)], lo = f0, hi = f0;
-    Form f;
     form_init(&f, f0);
     for (int64_t k = 1; k <= x->hi - x->lo; k++) {
-        int64_t fk = table[x->lo + k - pmin(p)], fp = table[x->lo + k - 1 - pmin(p)];
-        form_add_term(&f, x->thermo[k - 1], fk - fp);
+        int64_t fk = table[x->lo + k - pmin(p)], d = fk - table[x->lo + k - 1 - pmin(p)];
+        if (d) form_add_term(&f, binary ? ir_thr(c, &fx, x->lo + k) : x->thermo[k - 1], d); /* [x >= lo + k] */
         lo = min64(lo, fk);
         hi = max64(hi, fk);
     }
+    if (binary) form_free(&fx);
     return val_form_in(c, &f, lo, hi);
 }
 

@@ -9,7 +9,7 @@
  * - readers that need the thermometer (USE_THERMO: max/argmax and the
  *   softmax exp table over the scores, tournaments, layer norm) keep it;
  * - a table reader (USE_TABLE, the FFN activation) is built on both
- *   routes (val_table over the thermometer, val_table_bits over the bits:
+ *   routes (val_table over the thermometer, val_table over the bits:
  *   one gate per change point, one level over the bits) and the two
  *   tables' outputs are compared as below (the reader rebuilds the
  *   winner's table through structural hashing);
@@ -31,14 +31,6 @@
 #include <string.h>
 
 const char *const repr_name[REPR__COUNT] = {"form", "thermo", "binary"};
-
-bool requant_range(const Val *x, const Val *res, int shift, int p, int64_t *lo, int64_t *hi) {
-    int64_t r = round_off(shift), d = (int64_t)1 << shift;
-    int64_t rlo = res ? res->lo : 0, rhi = res ? res->hi : 0;
-    *lo = sat_p(p, rlo + floor_div(x->lo + r, d));
-    *hi = sat_p(p, rhi + floor_div(x->hi + r, d));
-    return !(shift == 0 && rlo + x->lo >= pmin(p) && rhi + x->hi <= pmax(p));
-}
 
 static int32_t max_level(const Circuit *c, const GateId *g, int64_t n) {
     int32_t l = 0;
@@ -197,7 +189,7 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
     if (rd.use == USE_TABLE) bound++; /* the change-point gates over the bits */
     Val b;
     if (bound > lt + lower_opts.repr_slack || !val_requant_bits(c, x, res, shift, p, &b)) { /* too deep: not built */
-        if (getenv("TC0C_REPR_TRACE"))
+        if (rc->trace)
             fprintf(stderr, "repr: use %d range %lld: thermo level %d, binary bound %d: not built\n", rd.use,
                     (long long)(yhi - ylo), lt, bound);
         cone_cost(c, rc, mark, &t, true);
@@ -205,7 +197,7 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
         rc->n[REPR_THERMO]++;
         return t;
     }
-    if (rd.use == USE_TABLE) tb = val_table(c, &b, rd.table, p); /* binary: val_table_bits */
+    if (rd.use == USE_TABLE) tb = val_table(c, &b, rd.table, p); /* over the bits */
     int32_t lb = rd.use == USE_TABLE ? form_level(c, &tb.form) : code_level(c, &b, rd.use);
     const Val *ot = rd.use == USE_TABLE ? &tt : &t, *ob = rd.use == USE_TABLE ? &tb : &b;
     int64_t ct = cone_cost(c, rc, mark, ot, false) + reader_cost(&t, rd, rc->target);
@@ -214,7 +206,7 @@ Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shif
         ct += tt.form.n;
         cb += tb.form.n;
     }
-    if (getenv("TC0C_REPR_TRACE"))
+    if (rc->trace)
         fprintf(stderr, "repr: use %d range %lld ands %lld: thermo level %d cost %lld, binary level %d cost %lld\n",
                 rd.use, (long long)(yhi - ylo), (long long)rd.ands, lt, (long long)ct, lb, (long long)cb);
     bool binary = lb <= lt + lower_opts.repr_slack && cb < ct;

@@ -568,6 +568,8 @@ GateId val_ge(Circuit *c, Val *x, int64_t t); /* [x >= t]; the thermometer gate 
  * (no gate) when s = 0 and no saturation is possible; else a thermometer of
  * (yhi - ylo) gates, depth + 1. */
 Val val_requant(Circuit *c, const Val *x, const Val *res, int shift, int p);
+/* Its output range [*lo, *hi]; false when it needs no gate (a form). */
+bool requant_range(const Val *x, const Val *res, int shift, int p, int64_t *lo, int64_t *hi);
 /* f(x) from a table over [pmin(p), pmax(p)] (index v - pmin): a form over
  * x's thermometer, no gates. */
 Val val_table(Circuit *c, Val *x, const int64_t *table, int p);
@@ -632,9 +634,10 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
 static inline bool val_is_binary(const Val *x) { return x->bits && !x->thermo && x->lo < x->hi; }
 /* [x >= y]: one gate over both codes, depth + 1. */
 GateId val_ge_val(Circuit *c, const Val *x, const Val *y);
-/* f(x) as a form over [x >= lo + k] at the table's change points only
- * (one gate each over x's bits, depth + 1); no thermometer. */
-Val val_table_bits(Circuit *c, Val *x, const int64_t *table, int p);
+/* x's code as a shared form: lo + sum 2^k bits[k] when x has bits, else
+ * its form (f initialized here).  val_table over a binary value reads it:
+ * one gate [x >= lo + k] per change point of the table, depth + 1. */
+void val_code_form(Circuit *c, const Val *x, Form *f);
 /* Leftmost maximum: n(n-1)/2 comparisons [x_j >= x_k] (j < k; with ties
  * also j > k), flags[j] = [x_j > x_k (k < j), x_j >= x_k (k > j)] (n
  * gates, depth + 2), ties[j] = [x_j >= x_k for all k] (n gates); *m (when
@@ -673,6 +676,7 @@ typedef struct {
 } ReprReaders;
 typedef struct {
     int target;             /* 0: wires; 4 or 6: estimated LUTs (lutcost.c) */
+    bool trace;             /* TC0C_REPR_TRACE set: each choice on stderr */
     int64_t n[REPR__COUNT]; /* values that took each representation */
     /* per node: built by a losing code and not yet read by a winner
      * (unpaid), and the visit stamp of the cost walk */
@@ -681,9 +685,6 @@ typedef struct {
     int32_t cap;
 } ReprCtx;
 void repr_free(ReprCtx *rc);
-/* The output range of val_requant(x, res, shift, p); false when it needs
- * no gate (the value stays a form). */
-bool requant_range(const Val *x, const Val *res, int shift, int p, int64_t *lo, int64_t *hi);
 /* val_requant with the representation chosen for readers rd (counted in rc). */
 Val repr_requant(Circuit *c, ReprCtx *rc, const Val *x, const Val *res, int shift, int p, ReprReaders rd);
 
