@@ -144,6 +144,33 @@ int64_t lut_node_luts(const Circuit *c, GateId g, int k) {
     return luts + (w + k - 2) / (k - 1);
 }
 
+/* Pass 2 for node g: sets its level, returns its LUTs. */
+static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
+    const Gate *G = &c->gates[g];
+    int64_t luts = 0;
+    if (G->kind == G_SUM) {
+        /* absorbed into its readers' LUTs unless a wide gate reads it */
+        if (!nd[g].wide_reader) return 0;
+        if (nd[g].n >= 0 && nd[g].n <= k) {
+            nd[g].lev = support_level(nd, g) + 1;
+            return nd[g].width;
+        }
+        nd[g].lev = adder(c, nd, g, nd[g].width, k, &luts);
+        return luts;
+    }
+    if (nd[g].n >= 0) {
+        nd[g].lev = support_level(nd, g) + 1;
+        return 1;
+    }
+    const Term *t = ir_terms(c, g);
+    int w = sum_width(c, g);
+    int32_t ready;
+    if (G->n_in == 1 && c->gates[t[0].src].kind == G_SUM) ready = nd[t[0].src].lev; /* [S >= t] */
+    else ready = adder(c, nd, g, w, k, &luts);
+    nd[g].lev = ready + 1;
+    return luts + (w + k - 2) / (k - 1);
+}
+
 void lut_cost(const Circuit *c, int k, LutCost *out) {
     if (k < 2 || k > SUP_MAX) BUG("lut_cost: K = %d", k);
     memset(out, 0, sizeof *out);
@@ -176,32 +203,12 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
         for (uint32_t i = 0; i < c->gates[g].n_in; i++)
             if (is_sum[t[i].src]) nd[t[i].src].wide_reader = true;
     }
-    /* pass 2: LUTs and levels, in topological (id) order */
+    /* pass 2: LUTs and levels, in topological (id) order, charged to the
+     * operation each node was built for */
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
-        const Gate *G = &c->gates[g];
-        if (G->kind == G_SUM) {
-            /* absorbed into its readers' LUTs unless a wide gate reads it */
-            if (!nd[g].wide_reader) continue;
-            if (nd[g].n >= 0 && nd[g].n <= k) {
-                out->luts += nd[g].width;
-                nd[g].lev = support_level(nd, g) + 1;
-            } else {
-                nd[g].lev = adder(c, nd, g, nd[g].width, k, &out->luts);
-            }
-            continue;
-        }
-        if (nd[g].n >= 0) {
-            out->luts++;
-            nd[g].lev = support_level(nd, g) + 1;
-        } else {
-            const Term *t = ir_terms(c, g);
-            int w = sum_width(c, g);
-            int32_t ready;
-            if (G->n_in == 1 && c->gates[t[0].src].kind == G_SUM) ready = nd[t[0].src].lev; /* [S >= t] */
-            else ready = adder(c, nd, g, w, k, &out->luts);
-            out->luts += (w + k - 2) / (k - 1);
-            nd[g].lev = ready + 1;
-        }
+        int64_t luts = lut_node(c, nd, g, k);
+        out->luts += luts;
+        out->luts_by_op[origin_op(c->gates[g].origin)] += luts;
     }
     for (int i = 0; i < c->n_outputs; i++)
         if (nd[c->outputs[i]].lev > out->depth) out->depth = nd[c->outputs[i]].lev;

@@ -103,6 +103,7 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
         cJSON_AddNumberToObject(o, "gates", (double)s.by_op[op]);
         cJSON_AddNumberToObject(o, "edges", (double)s.edges_by_op[op]);
         cJSON_AddNumberToObject(o, "wires", (double)s.wires_by_op[op]);
+        cJSON_AddNumberToObject(o, "lut4_estimate", (double)lc[0].luts_by_op[op]);
     }
     Part *parts = layer_parts(m, cm->c);
     cJSON *layers = cJSON_AddArrayToObject(j, "by_layer");
@@ -140,8 +141,9 @@ void stats_print(const Model *m, const Compiled *cm, FILE *f) {
     fprintf(f, "  by operation:\n");
     for (int op = 0; op < OP__COUNT; op++)
         if (s.by_op[op] || s.wires_by_op[op])
-            fprintf(f, "    %-11s %10lld gates %12lld edges %12lld wires\n", op_name((Op)op), (long long)s.by_op[op],
-                    (long long)s.edges_by_op[op], (long long)s.wires_by_op[op]);
+            fprintf(f, "    %-11s %10lld gates %12lld edges %12lld wires %12lld LUT4s (estimate)\n", op_name((Op)op),
+                    (long long)s.by_op[op], (long long)s.edges_by_op[op], (long long)s.wires_by_op[op],
+                    (long long)lc[0].luts_by_op[op]);
     Part *parts = layer_parts(m, cm->c);
     fprintf(f, "  by layer:\n");
     for (int l = 0; l <= m->n_layers; l++) {

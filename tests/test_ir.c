@@ -964,6 +964,9 @@ static void test_majority(void) {
 static LutCost lut_of(Circuit *c, int k) {
     LutCost lc;
     lut_cost(c, k, &lc);
+    int64_t by_op = 0; /* the per-operation figures add up to the total */
+    for (int op = 0; op < OP__COUNT; op++) by_op += lc.luts_by_op[op];
+    CHECK(by_op == lc.luts, "LUT%d by operation: %lld, total %lld", k, (long long)by_op, (long long)lc.luts);
     return lc;
 }
 
