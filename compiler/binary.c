@@ -508,3 +508,76 @@ Val val_div_bits(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qh
     ir_form_share(c, &q.form);
     return q;
 }
+
+/* floor(n/z) by restoring division (docs/lowering.md "Restoring division"):
+ * with Q = qhi - qlo, nb = bitlen(Q) and Z's offset-binary bits z_b from a
+ * compressor tree (Z = zlo + sum 2^b z_b), the remainder R starts at
+ * n - qlo Z (in [0, 2^nb Z) when z > 0) and for k = nb-1 .. 0
+ *   q_k = [R - 2^k Z >= 0],   R <- R - 2^k (zlo q_k + sum_b 2^b AND(q_k, z_b)),
+ * each R a sum node over the previous one: a subtract-and-compare per
+ * quotient bit instead of a comparator per candidate.  When z may be 0 (then
+ * n = 0), q_k = [R - 2^k Z + B [Z >= 1] >= B] is 0 there and the result is
+ * qlo [Z >= 1] + sum 2^k q_k, which is 0.  Falls back to val_div for a
+ * constant divisor, a quotient of fewer than 3 values or a Z too wide to
+ * flatten. */
+Val val_div_restoring(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi) {
+    if (z->lo < 0) BUG("division by a value that may be negative");
+    int64_t Q = qhi - qlo;
+    int zb = bit_length(z->hi - z->lo), nb = bit_length(Q);
+    if (Q < 2 || zb == 0 || nb + bit_length(z->hi) > 60) return val_div(c, n, z, qlo, qhi);
+    GateId *zbits = xmalloc(sizeof *zbits * (size_t)zb);
+    BitsAdder saved = lower_opts.bits_adder;
+    lower_opts.bits_adder = BITS_ADDER_TREE;
+    bool ok = val_bits_adder(c, z, zbits);
+    lower_opts.bits_adder = saved;
+    if (!ok) {
+        free(zbits);
+        return val_div(c, n, z, qlo, qhi);
+    }
+    Form r, zf;
+    form_combine(&r, &n->form, 1, &z->form, -qlo);
+    ir_form_share(c, &r);
+    form_copy(&zf, &z->form);
+    ir_form_share(c, &zf);
+    GateId nz = z->lo >= 1 ? GATE_CONST1 : ir_thr(c, &zf, 1); /* [Z >= 1] */
+    GateId *q = xmalloc(sizeof *q * (size_t)nb);
+    for (int k = nb - 1; k >= 0; k--) {
+        Form d;
+        form_combine(&d, &r, 1, &zf, -((int64_t)1 << k));
+        if (nz == GATE_CONST1) {
+            q[k] = ir_thr(c, &d, 0);
+        } else {
+            int64_t lo, hi;
+            ir_form_bounds(c, &d, &lo, &hi);
+            if (hi < 0) hi = 0;
+            form_add_term(&d, nz, hi + 1);
+            q[k] = ir_thr(c, &d, hi + 1);
+        }
+        form_free(&d);
+        if (k == 0 || q[k] == GATE_CONST0) continue;
+        form_add_term(&r, q[k], -(z->lo << k));
+        for (int b = 0; b < zb; b++) form_add_term(&r, ir_and(c, q[k], zbits[b]), -((int64_t)1 << (k + b)));
+        ir_form_share(c, &r);
+    }
+    form_free(&r);
+    form_free(&zf);
+    free(zbits);
+    Val out;
+    if (nz == GATE_CONST1) {
+        Form f;
+        bits_form(&f, qlo, q, nb);
+        out = val_form_in(c, &f, qlo, qhi);
+        if (out.lo == qlo && out.lo < out.hi) {
+            out.bits = q;
+            out.nbits = nb;
+            return out;
+        }
+    } else {
+        Form f;
+        bits_form(&f, 0, q, nb);
+        form_add_term(&f, nz, qlo);
+        out = val_form_in(c, &f, min64(qlo, 0), max64(qhi, 0));
+    }
+    free(q);
+    return out;
+}

@@ -147,12 +147,13 @@ static Val val_prefix(Circuit *c, Form *p, int64_t lo, int64_t hi) {
     return val_form_in(c, &f, lo, hi);
 }
 
-/* The number of hard heads before head h of layer l (LowerOpts.tournament). */
-static int hard_ordinal(const Model *m, int l, int h) {
+/* The number of heads of kind `kind` before head h of layer l (the bit of
+ * a LowerOpts mask: tournament, div_restoring). */
+static int kind_ordinal(const Model *m, int l, int h, AttnKind kind) {
     int k = 0;
     for (int a = 0; a <= l; a++)
         for (int b = 0; m->layers[a].attn.present && b < m->layers[a].attn.n_heads && (a < l || b < h); b++)
-            k += m->layers[a].attn.heads[b].kind == ATTN_HARD;
+            k += m->layers[a].attn.heads[b].kind == kind;
     return k;
 }
 
@@ -203,7 +204,7 @@ static ReprReaders qk_readers(const HeadCtx *H, const int64_t *wq, const int64_t
 static ReprReaders v_readers(const HeadCtx *H, int j) {
     const Head *hd = H->hd;
     if (hd->kind == ATTN_UNIFORM) return (ReprReaders){USE_FORM, 0, NULL};
-    int hard_k = hd->kind == ATTN_HARD ? (int)min64(hard_ordinal(H->C->m, H->l, H->h), 63) : -1;
+    int hard_k = hd->kind == ATTN_HARD ? (int)min64(kind_ordinal(H->C->m, H->l, H->h, ATTN_HARD), 63) : -1;
     if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) return (ReprReaders){USE_THERMO, 0, NULL};
     int64_t queries = hd->causal ? H->N - j : H->N;
     return (ReprReaders){USE_AND, queries * (hd->kind == ATTN_SOFTMAX ? max64(H->bt_bits, 1) : 1), NULL};
@@ -325,7 +326,7 @@ static void head_select(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const i
     Circuit *c = H->C->c;
     const Head *hd = H->hd;
     int dh = H->dh;
-    int hard_k = hd->kind == ATTN_HARD ? (int)min64(hard_ordinal(H->C->m, H->l, H->h), 63) : -1;
+    int hard_k = hd->kind == ATTN_HARD ? (int)min64(kind_ordinal(H->C->m, H->l, H->h, ATTN_HARD), 63) : -1;
     c->cur_origin = origin_make(H->l, H->h, OP_SELECT);
     if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) {
         select_tournament_values(c, H->S, cnt, H->V, dh, a); /* select.c: no flags, no mix */
@@ -392,6 +393,16 @@ static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const 
         }
     }
     Val z = val_form_in(c, &zf, zlo, zhi);
+    int sm_k = (int)min64(kind_ordinal(H->C->m, H->l, H->h, ATTN_SOFTMAX), 63);
+    bool restoring = lower_opts.div_restoring >> sm_k & 1;
+    if (restoring) { /* Z over the weights' bits: a compressor tree's operands (binary.c) */
+        Form bf;
+        form_init(&bf, 0);
+        for (int j = 0; j < cnt; j++)
+            for (int b = 0; b < wbits; b++) form_add_term(&bf, wb[j * wbits + b], (int64_t)1 << b);
+        val_free(&z);
+        z = val_form_in(c, &bf, zlo, zhi);
+    }
     for (int k = 0; k < dh; k++) {
         Form f;
         form_init(&f, 0);
@@ -409,7 +420,7 @@ static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const 
             qhi = max64(qhi, 0);
         }
         c->cur_origin = origin_make(H->l, H->h, OP_DIV);
-        a[k] = val_div(c, &num, &z, qlo, qhi);
+        a[k] = restoring ? val_div_restoring(c, &num, &z, qlo, qhi) : val_div(c, &num, &z, qlo, qhi);
         c->cur_origin = origin_make(H->l, H->h, OP_MIX);
         val_free(&num);
     }
@@ -656,7 +667,15 @@ static int hard_heads(const Model *m) {
             k += m->layers[l].attn.heads[h].kind == ATTN_HARD;
     return k;
 }
+static int softmax_heads(const Model *m) {
+    int k = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        for (int h = 0; m->layers[l].attn.present && h < m->layers[l].attn.n_heads; h++)
+            k += m->layers[l].attn.heads[h].kind == ATTN_SOFTMAX;
+    return k;
+}
 static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
+static void set_div_restoring(LowerOpts *lo, uint64_t mask) { lo->div_restoring = mask; }
 static void set_tournament_values(LowerOpts *lo, uint64_t mask) { lo->tournament_values = mask; }
 /* --bits auto (represent.c): one place, the whole model */
 static int repr_places(const Model *m) {
@@ -694,6 +713,8 @@ static const Switch SWITCHES[] = {
      * allowed (both on: the same circuit as the first alone, not built) */
     {"bits_thermo", repr_places, set_bits_thermo},
     {"bits_slack", repr_places, set_bits_slack},
+    /* softmax division by restoring division (binary.c) */
+    {"div_restoring", softmax_heads, set_div_restoring},
 };
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };

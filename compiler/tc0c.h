@@ -535,6 +535,9 @@ typedef struct {
     uint64_t tournament;
     /* the same mask for select_tournament_values (wins over tournament) */
     uint64_t tournament_values;
+    /* softmax attention: bit k set = the k-th softmax head divides by
+     * val_div_restoring instead of val_div */
+    uint64_t div_restoring;
     int64_t bits_adder_min_range, requant_bits_min_range;
     BitsAdder bits_adder;
     int bits_block, bits_split_terms;
@@ -650,6 +653,13 @@ Val val_max_bits(Circuit *c, Val *xs, int n);
 /* val_div's candidates, then the quotient's bits by alternating sums over
  * them (nbits - 1 gates, + 1 level); the result is binary. */
 Val val_div_bits(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi);
+/* floor(n / z) as val_div, by restoring division: Z's bits from a
+ * compressor tree, then per quotient bit (bitlen(qhi - qlo) of them, from
+ * the top) a compare [R - 2^k Z >= 0] and the remainder R less the bit
+ * times 2^k Z (AND gates with Z's bits, one sum node per step): O(bits)
+ * adders instead of qhi - qlo comparators, depth + 2 per bit.  The result is
+ * binary when z >= 1 (docs/lowering.md "Restoring division"). */
+Val val_div_restoring(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi);
 
 /* represent.c: the representation of a requantized value (docs/lowering.md,
  * "Representation per value").  A requantization that needs no gate leaves

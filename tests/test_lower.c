@@ -1122,6 +1122,42 @@ static int rb_div(const int64_t *y, int p, int64_t *out) {
     return 1;
 }
 
+/* Restoring division (val_div_restoring), its quotient range wide enough
+ * that nothing saturates (the caller's guarantee): floor(4 x0 / z) with
+ * z = x1 - pmin in [0, 2^p - 1] (z = 0 only with x0 = 0: the result is 0),
+ * and with z = x1 + x2 - 2 pmin + 1 >= 1, a sum of two operands (Z's
+ * compressor tree has carries), where the quotient is binary. */
+static Val bb_divr(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val n = val_lin(&x[0], 4, NULL, 0, 0);
+    Val z = val_lin(&x[1], 1, NULL, 0, -pmin(p));
+    Val q = val_div_restoring(c, &n, &z, 4 * pmin(p), 4 * pmax(p));
+    *g = -1;
+    *d = -1;
+    val_free(&n);
+    val_free(&z);
+    return q;
+}
+static int rb_divr(const int64_t *y, int p, int64_t *out) {
+    int64_t n = 4 * y[0], z = y[1] - pmin(p);
+    if (z == 0 && n != 0) return 0;
+    *out = z ? floor_div(n, z) : 0;
+    return 1;
+}
+static Val bb_divr2(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val n = val_lin(&x[0], 4, NULL, 0, 0);
+    Val z = val_lin(&x[1], 1, &x[2], 1, 1 - 2 * pmin(p));
+    Val q = val_div_restoring(c, &n, &z, 4 * pmin(p), 4 * pmax(p));
+    *g = -1;
+    *d = -1;
+    val_free(&n);
+    val_free(&z);
+    return q;
+}
+static int rb_divr2(const int64_t *y, int p, int64_t *out) {
+    *out = floor_div(4 * y[0], y[1] + y[2] - 2 * pmin(p) + 1);
+    return 1;
+}
+
 static void test_binary_prims(void) {
     static const BinPrim bp[] = {
         {"bin_ge", 2, {0, 1}, bb_ge, rb_ge, false},
@@ -1133,6 +1169,8 @@ static void test_binary_prims(void) {
         {"bin_max4", 4, {1, 1, 1, 1}, bb_max4, rb_max4, true},
         {"bin_argmax", 3, {0, 1, 0}, bb_argmax, rb_argmax, false},
         {"bin_div", 2, {0, 0}, bb_div, rb_div, true},
+        {"bin_div_restoring", 2, {0, 0}, bb_divr, rb_divr, false},
+        {"bin_div_restoring_sum", 3, {0, 0, 1}, bb_divr2, rb_divr2, true},
     };
     for (size_t i = 0; i < sizeof bp / sizeof bp[0]; i++) {
         for (int p = 2; p <= 6; p++) {

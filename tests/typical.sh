@@ -82,6 +82,38 @@ if [ $asan -eq 0 ]; then
   [ -n "$wa" ] && [ "$wa" -le "$wt" ] && ok || bad "typical a --bits auto --objective size: $wa wires above thermo's $wt"
 fi
 
+# Restoring division for the softmax heads (--variant div_restoring,
+# val_div_restoring in compiler/binary.c; docs/lowering.md "Restoring
+# division"): the softmax models verify at n = 1..3 on every string (and
+# 1000 random ones at n = 8); the division's estimated LUT4s fall by more
+# than 10x on (a) at n = 2; the LUT size objective takes it; and Icarus
+# runs the netlist of (d) at n = 2 on all 16 strings (about 50 s).
+for m in a b d; do
+  for n in 1 2 3; do
+    out=$("$T" verify models/typical/$m.json -n $n --variant div_restoring --quiet 2>&1) && ok ||
+      bad "verify $m -n $n --variant div_restoring: $out"
+  done
+  [ $asan -eq 1 ] && continue
+  out=$("$T" verify models/typical/$m.json -n 8 --random 1000 --seed 8 --variant div_restoring --quiet 2>&1) && ok ||
+    bad "verify $m -n 8 --random 1000 --variant div_restoring: $out"
+done
+if [ $asan -eq 0 ]; then
+  divluts() { "$T" stats models/typical/a.json -n 2 --quiet --target lut4 "$@" 2>&1 | awk '$1 == "div" { print $(NF - 2) }'; }
+  dr=$(divluts --variant div_restoring) dt=$(divluts --variant threshold)
+  [ -n "$dr" ] && [ -n "$dt" ] && [ $((dr * 10)) -lt "$dt" ] && ok ||
+    bad "typical a: restoring division's LUT4 estimate '$dr' not under a tenth of the candidates' '$dt'"
+  v=$("$T" stats models/typical/a.json -n 2 --quiet --target lut4 --objective size 2>&1 | grep '^lowering:')
+  case $v in *"variant div_restoring=f,"*) ok ;; *) bad "typical a --target lut4 --objective size: $v" ;; esac
+fi
+if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
+  wrap=build/tests/tc0c-div-restoring
+  mkdir -p build/tests
+  printf '#!/bin/sh\nexec %s "$@" --variant div_restoring\n' "$(cd "$(dirname "$T")" && pwd)/$(basename "$T")" >"$wrap"
+  chmod +x "$wrap"
+  out=$(TC0C=$wrap VECTORS=16 SIM_DIR=build/sim/typical_d_n2_div_restoring sim/sim.sh models/typical/d.json 2 0 icarus thr 2>&1)
+  case $out in *"icarus: PASS  16 vectors checked, 0 mismatches"*) ok ;; *) bad "Icarus typical d n=2 div_restoring: $out" ;; esac
+fi
+
 if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
   out=$(TC0C=$T VECTORS=4 sim/sim.sh models/typical/a.json 4 0 icarus thr 2>&1)
   case $out in *": PASS"*) ok ;; *) bad "Icarus typical a n=4: $out" ;; esac
