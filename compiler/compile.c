@@ -660,14 +660,16 @@ static void build(const Model *m, const CompileOpts *o, Compiled *out) {
 /* ---- the choice among lowering variants (docs/lowering.md "Depth budget
  * and the choice") ---- */
 
-static int hard_heads(const Model *m) {
+static int hard_heads(const Model *m, const CompileOpts *o) {
+    (void)o;
     int k = 0;
     for (int l = 0; l < m->n_layers; l++)
         for (int h = 0; m->layers[l].attn.present && h < m->layers[l].attn.n_heads; h++)
             k += m->layers[l].attn.heads[h].kind == ATTN_HARD;
     return k;
 }
-static int softmax_heads(const Model *m) {
+static int softmax_heads(const Model *m, const CompileOpts *o) {
+    (void)o;
     int k = 0;
     for (int l = 0; l < m->n_layers; l++)
         for (int h = 0; m->layers[l].attn.present && h < m->layers[l].attn.n_heads; h++)
@@ -676,10 +678,22 @@ static int softmax_heads(const Model *m) {
 }
 static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
 static void set_div_restoring(LowerOpts *lo, uint64_t mask) { lo->div_restoring = mask; }
+/* flag x value products: the heads that select or weigh (not uniform); a
+ * LUT-fabric construction (for thr the fused AND costs no level and no
+ * more wires), so only with a LUT target */
+static int and_places(const Model *m, const CompileOpts *o) {
+    if (!o->target) return 0;
+    for (int l = 0; l < m->n_layers; l++)
+        for (int h = 0; m->layers[l].attn.present && h < m->layers[l].attn.n_heads; h++)
+            if (m->layers[l].attn.heads[h].kind != ATTN_UNIFORM) return 1;
+    return 0;
+}
+static void set_and_plain(LowerOpts *lo, uint64_t mask) { lo->and_plain = mask != 0; }
 static void set_tournament_values(LowerOpts *lo, uint64_t mask) { lo->tournament_values = mask; }
 /* --bits auto (represent.c): one place, the whole model */
-static int repr_places(const Model *m) {
+static int repr_places(const Model *m, const CompileOpts *o) {
     (void)m;
+    (void)o;
     return lower_opts.repr_auto ? 1 : 0;
 }
 /* every value a thermometer (the per-value choice off) */
@@ -700,7 +714,7 @@ static void set_bits_slack(LowerOpts *lo, uint64_t mask) {
  * construction with a choice is one row here. */
 typedef struct {
     const char *name;
-    int (*count)(const Model *m);
+    int (*count)(const Model *m, const CompileOpts *o);
     void (*apply)(LowerOpts *lo, uint64_t mask);
 } Switch;
 
@@ -715,6 +729,8 @@ static const Switch SWITCHES[] = {
     {"bits_slack", repr_places, set_bits_slack},
     /* softmax division by restoring division (binary.c) */
     {"div_restoring", softmax_heads, set_div_restoring},
+    /* flag x value ANDs as plain gates (lower.c gate_and_fused) */
+    {"and_plain", and_places, set_and_plain},
 };
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };
@@ -766,7 +782,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
     int places[N_SWITCHES], bits = 0;
     bool subsets = true;
     for (int k = 0; k < N_SWITCHES; k++) {
-        places[k] = SWITCHES[k].count(m);
+        places[k] = SWITCHES[k].count(m, o);
         if (places[k] > 64) places[k] = 64; /* places past the 64th share bit 63 (all on or all off) */
         bits += places[k];
     }

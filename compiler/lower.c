@@ -238,7 +238,7 @@ GateId gate_and_fused(Circuit *c, GateId a, GateId b) {
         b = s;
     }
     const Gate *A = &c->gates[a];
-    if (A->kind != G_THR || A->level <= c->gates[b].level) return ir_and(c, a, b);
+    if (lower_opts.and_plain || A->kind != G_THR || A->level <= c->gates[b].level) return ir_and(c, a, b);
     Form f;
     form_init(&f, 0);
     const Term *t = ir_terms(c, a);

@@ -58,8 +58,8 @@ static void usage(FILE *f) {
             "wires whatever the depth; --target lut4|lut6: depth and size are the\n"
             "estimated LUT levels and LUTs of a K-input LUT fabric (default thr:\n"
             "threshold levels and wires); --variant threshold|tournament|\n"
-            "tournament_values|div_restoring|bits_thermo|bits_slack (the last two\n"
-            "with --bits auto) builds one\n"
+            "tournament_values|div_restoring|and_plain|bits_thermo|bits_slack (the\n"
+            "last two with --bits auto) builds one\n"
             "variant only (compile, verify, stats, vectors; docs/lowering.md).\n"
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
             "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
@@ -121,7 +121,7 @@ static const OptSpec OPTIONS[] = {
     {"--max-depth", OPT_INT, 1, 1000000, NULL, offsetof(Args, max_depth)},
     {"--objective", OPT_STR, 0, 0, "depth|size", offsetof(Args, objective)},
     {"--target", OPT_STR, 0, 0, "thr|lut4|lut6", offsetof(Args, target)},
-    {"--variant", OPT_STR, 0, 0, "threshold|tournament|tournament_values|div_restoring|bits_thermo|bits_slack",
+    {"--variant", OPT_STR, 0, 0, "threshold|tournament|tournament_values|div_restoring|and_plain|bits_thermo|bits_slack",
      offsetof(Args, variant)},
     {"--bits", OPT_STR, 0, 0, "thermo|auto|blocks|tree", offsetof(Args, bits)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},

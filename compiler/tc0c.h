@@ -538,6 +538,10 @@ typedef struct {
     /* softmax attention: bit k set = the k-th softmax head divides by
      * val_div_restoring instead of val_div */
     uint64_t div_restoring;
+    /* flag x value ANDs as plain 2-input gates (one LUT each) instead of
+     * folded into the flag's gate (gate_and_fused: no level, but a copy of
+     * the flag's sum per AND) */
+    bool and_plain;
     int64_t bits_adder_min_range, requant_bits_min_range;
     BitsAdder bits_adder;
     int bits_block, bits_split_terms;

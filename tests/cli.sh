@@ -84,7 +84,7 @@ A=models/anbn.json
 expect 1 "--max-depth needs a whole number from 1" "$T" stats $A -n 4 --max-depth 0
 expect 1 "--max-depth needs a whole number" "$T" stats $A -n 4 --max-depth x
 expect 1 "--objective takes depth|size, got 'wires'" "$T" stats $A -n 4 --objective wires
-expect 1 "--variant takes threshold|tournament|tournament_values|div_restoring|bits_thermo|bits_slack" "$T" verify $A -n 4 --variant fast
+expect 1 "--variant takes threshold|tournament|tournament_values|div_restoring|and_plain|bits_thermo|bits_slack" "$T" verify $A -n 4 --variant fast
 expect 1 "exclude each other" "$T" stats $A -n 4 --max-depth 9 --objective size
 expect 1 "--target takes thr|lut4|lut6, got 'lut5'" "$T" stats $A -n 4 --target lut5
 expect 0 "variant tournament_values=3, target lut4, estimated LUT depth budget" "$T" stats $A -n 16 --target lut4

@@ -97,6 +97,18 @@ for m in a b d; do
   out=$("$T" verify models/typical/$m.json -n 8 --random 1000 --seed 8 --variant div_restoring --quiet 2>&1) && ok ||
     bad "verify $m -n 8 --random 1000 --variant div_restoring: $out"
 done
+# flag x value ANDs as plain gates (--variant and_plain with a LUT target,
+# lower.c gate_and_fused), which lut4 takes on (a): the softmax and the
+# hard/saturated models verify on every string at n = 1..3, and (a) with
+# the LUT size objective (div_restoring and and_plain together) at n = 3
+for m in a b c; do
+  for n in 1 2 3; do
+    out=$("$T" verify models/typical/$m.json -n $n --target lut4 --variant and_plain --quiet 2>&1) && ok ||
+      bad "verify $m -n $n --variant and_plain: $out"
+  done
+done
+out=$("$T" verify models/typical/a.json -n 3 --target lut4 --objective size --quiet 2>&1) && ok ||
+  bad "verify a -n 3 --target lut4 --objective size: $out"
 if [ $asan -eq 0 ]; then
   divluts() { "$T" stats models/typical/a.json -n 2 --quiet --target lut4 "$@" 2>&1 | awk '$1 == "div" { print $(NF - 2) }'; }
   dr=$(divluts --variant div_restoring) dt=$(divluts --variant threshold)
