@@ -468,7 +468,7 @@ void ir_stats(const Circuit *c, CircuitStats *s);
 typedef struct {
     int k;
     int64_t luts;
-    int32_t depth;                /* LUT levels */
+    int32_t depth;                 /* LUT levels */
     int64_t luts_by_op[OP__COUNT]; /* luts, by the origin of the node charged */
 } LutCost;
 void lut_cost(const Circuit *c, int k, LutCost *out);

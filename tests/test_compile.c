@@ -165,8 +165,8 @@ int main(int argc, char **argv) {
         if (ok) {
             VerifyOpts vo = {.random = 2000, .seed = (uint64_t)id, .exhaustive_ok = true};
             bool exhaustive;
-            CHECK(verify_circuit(m, &cm, &vo, &exhaustive) > 0, "random model %d --bits auto slack 4: circuit != reference",
-                  1000 + id);
+            CHECK(verify_circuit(m, &cm, &vo, &exhaustive) > 0,
+                  "random model %d --bits auto slack 4: circuit != reference", 1000 + id);
             binary += cm.repr[REPR_BINARY];
             compiled_free(&cm);
         }
