@@ -58,12 +58,16 @@ static char *fmt_d(char *p, int64_t v) { /* writes v at p (no NUL), returns its 
     return p + n;
 }
 
-static void put_s(FILE *f, const char *s) { fputs(s, f); }
+/* putc_unlocked (POSIX) writes into the stream's buffer without taking its
+ * lock per call; verilog_write holds the lock (flockfile) throughout. */
+static void put_s(FILE *f, const char *s) {
+    for (; *s; s++) putc_unlocked(*s, f);
+}
 
 static void put_d(FILE *f, int64_t v) {
     char buf[24];
-    size_t n = (size_t)(fmt_d(buf, v) - buf);
-    fwrite(buf, 1, n, f);
+    const char *end = fmt_d(buf, v);
+    for (const char *p = buf; p < end; p++) putc_unlocked(*p, f);
 }
 
 /* The name of gate g as seen by logic in stage s (combinational: s = 0). */
@@ -115,7 +119,7 @@ static void put_wire_head(FILE *f, int W, char prefix, int64_t id) {
     put_s(f, "    wire [");
     put_d(f, W - 1);
     put_s(f, ":0] ");
-    fputc(prefix, f);
+    putc_unlocked(prefix, f);
     put_d(f, id);
     put_s(f, " =\n");
 }
@@ -335,6 +339,7 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
                    int *latency_out) {
     const Circuit *c = cm->c;
     Emit E = {.c = c, .o = o, .f = f};
+    flockfile(f);
     int depth = ir_depth(c), K = o->pipeline;
     E.latency = K ? (depth > 0 ? (depth + K - 1) / K : 1) : 0;
     if (latency_out) *latency_out = E.latency;
@@ -482,6 +487,7 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
     free(E.delays);
     free(E.width);
     free(E.off);
+    funlockfile(f);
     if (ok && ferror(f)) {
         fprintf(stderr, "tc0c: error writing the Verilog\n");
         ok = false;
