@@ -105,20 +105,6 @@ static bool ref(int op, const int64_t *y, int p, int64_t *out) {
     }
 }
 
-static void flat_term(const Circuit *c, Form *f, GateId g, int64_t w) {
-    if (g == GATE_CONST0 || w == 0) return;
-    if (g == GATE_CONST1) {
-        f->c += w;
-        return;
-    }
-    if (c->gates[g].kind != G_SUM) {
-        form_add_term(f, g, w);
-        return;
-    }
-    const Term *t = ir_terms(c, g);
-    for (uint32_t i = 0; i < c->gates[g].n_in; i++) flat_term(c, f, t[i].src, w * t[i].w);
-}
-
 static void measure(int op, int p, bool bin, CircuitStats *d, int *depth) {
     int k = op_k[op];
     static const int shift[3] = {0, 1, 0};
@@ -149,9 +135,10 @@ static void measure(int op, int p, bool bin, CircuitStats *d, int *depth) {
     for (int i = 0; i < r.form.n; i++) *depth = max64(*depth, c->gates[r.form.t[i].src].level - base);
     /* read the result through its flattened form, on 256 random inputs */
     Form rd;
-    form_init(&rd, r.form.c);
-    for (int i = 0; i < r.form.n; i++) flat_term(c, &rd, r.form.t[i].src, r.form.t[i].w);
-    form_canon(&rd);
+    if (!ir_form_flatten(c, &r.form, INT64_MAX, &rd)) {
+        fprintf(stderr, "bench_binops: the result's form does not flatten\n");
+        exit(1);
+    }
     for (int i = 0; i < rd.n; i++) ir_add_output(c, rd.t[i].src);
     Evaluator *e = eval_new(c);
     uint64_t in[48], *out = xcalloc((size_t)c->n_outputs + 1, sizeof *out);

@@ -1022,6 +1022,27 @@ bool ir_flatten(const Circuit *c, GateId g, int64_t max_terms, Term **terms, uin
     return true;
 }
 
+bool ir_form_flatten(const Circuit *c, const Form *in, int64_t max_terms, Form *out) {
+    Term *t = NULL;
+    uint32_t k = 0, cap = 0;
+    int64_t cst = in->c;
+    for (int i = 0; i < in->n; i++) {
+        GateId g = in->t[i].src;
+        if (g == GATE_CONST0) continue;
+        if (g == GATE_CONST1) {
+            cst = add_ck(cst, in->t[i].w);
+            continue;
+        }
+        if (!flatten_into(c, g, in->t[i].w, min64(max_terms, UINT32_MAX / 2), &t, &k, &cap)) {
+            free(t);
+            return false;
+        }
+    }
+    *out = (Form){.c = cst, .n = (int)k, .cap = (int)cap, .t = t};
+    form_canon(out);
+    return true;
+}
+
 void ir_dump(const Circuit *c, FILE *f) {
     fprintf(f, "circuit: %d gates (%d inputs), %d outputs, depth %d\n", c->n_gates, c->n_inputs, c->n_outputs,
             ir_depth(c));

@@ -460,6 +460,10 @@ int64_t *ir_flat_fanin(const Circuit *c);
  * [sum w_i x_i >= thr] over 0/1 gates only.  Returns false (nothing
  * allocated) when more than max_terms terms would be expanded. */
 bool ir_flatten(const Circuit *c, GateId g, int64_t max_terms, Term **terms, uint32_t *n);
+/* The same for a form: out (initialized here) is in with every sum node
+ * expanded, over 0/1 gates only, merged; false (out untouched) past
+ * max_terms terms. */
+bool ir_form_flatten(const Circuit *c, const Form *in, int64_t max_terms, Form *out);
 
 void ir_stats(const Circuit *c, CircuitStats *s);
 

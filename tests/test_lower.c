@@ -874,25 +874,9 @@ typedef struct {
     bool bits;                                         /* the result must be binary */
 } BinPrim;
 
-/* f += w g with sum nodes expanded */
-static void flat_term(const Circuit *c, Form *f, GateId g, int64_t w) {
-    if (g == GATE_CONST0 || w == 0) return;
-    if (g == GATE_CONST1) {
-        f->c += w;
-        return;
-    }
-    if (c->gates[g].kind != G_SUM) {
-        form_add_term(f, g, w);
-        return;
-    }
-    const Term *t = ir_terms(c, g);
-    for (uint32_t i = 0; i < c->gates[g].n_in; i++) flat_term(c, f, t[i].src, w * t[i].w);
-}
-
+/* in with its sum nodes expanded (ir_form_flatten) */
 static void flat_form(const Circuit *c, const Form *in, Form *out) {
-    form_init(out, in->c);
-    for (int i = 0; i < in->n; i++) flat_term(c, out, in->t[i].src, in->t[i].w);
-    form_canon(out);
+    if (!ir_form_flatten(c, in, INT64_MAX, out)) BUG("flat_form: too many terms");
 }
 
 static int max_bit_level(const Circuit *c, const Val *x) {
