@@ -148,10 +148,10 @@ static Val val_prefix(Circuit *c, Form *p, int64_t lo, int64_t hi) {
 }
 
 /* The number of heads of kind `kind` before head h of layer l (the bit of
- * a LowerOpts mask: tournament, div_restoring). */
+ * a LowerOpts mask: tournament, div_restoring); l = n_layers: all of them. */
 static int kind_ordinal(const Model *m, int l, int h, AttnKind kind) {
     int k = 0;
-    for (int a = 0; a <= l; a++)
+    for (int a = 0; a <= l && a < m->n_layers; a++)
         for (int b = 0; m->layers[a].attn.present && b < m->layers[a].attn.n_heads && (a < l || b < h); b++)
             k += m->layers[a].attn.heads[b].kind == kind;
     return k;
@@ -662,19 +662,11 @@ static void build(const Model *m, const CompileOpts *o, Compiled *out) {
 
 static int hard_heads(const Model *m, const CompileOpts *o) {
     (void)o;
-    int k = 0;
-    for (int l = 0; l < m->n_layers; l++)
-        for (int h = 0; m->layers[l].attn.present && h < m->layers[l].attn.n_heads; h++)
-            k += m->layers[l].attn.heads[h].kind == ATTN_HARD;
-    return k;
+    return kind_ordinal(m, m->n_layers, 0, ATTN_HARD);
 }
 static int softmax_heads(const Model *m, const CompileOpts *o) {
     (void)o;
-    int k = 0;
-    for (int l = 0; l < m->n_layers; l++)
-        for (int h = 0; m->layers[l].attn.present && h < m->layers[l].attn.n_heads; h++)
-            k += m->layers[l].attn.heads[h].kind == ATTN_SOFTMAX;
-    return k;
+    return kind_ordinal(m, m->n_layers, 0, ATTN_SOFTMAX);
 }
 static void set_tournament(LowerOpts *lo, uint64_t mask) { lo->tournament = mask; }
 static void set_div_restoring(LowerOpts *lo, uint64_t mask) { lo->div_restoring = mask; }

@@ -1111,15 +1111,17 @@ static int rb_div(const int64_t *y, int p, int64_t *out) {
  * z = x1 - pmin in [0, 2^p - 1] (z = 0 only with x0 = 0: the result is 0),
  * and with z = x1 + x2 - 2 pmin + 1 >= 1, a sum of two operands (Z's
  * compressor tree has carries), where the quotient is binary. */
-static Val bb_divr(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+static Val divr(Circuit *c, Val *x, Val z, int p, int64_t *g, int *d) {
     Val n = val_lin(&x[0], 4, NULL, 0, 0);
-    Val z = val_lin(&x[1], 1, NULL, 0, -pmin(p));
     Val q = val_div_restoring(c, &n, &z, 4 * pmin(p), 4 * pmax(p));
     *g = -1;
     *d = -1;
     val_free(&n);
     val_free(&z);
     return q;
+}
+static Val bb_divr(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    return divr(c, x, val_lin(&x[1], 1, NULL, 0, -pmin(p)), p, g, d);
 }
 static int rb_divr(const int64_t *y, int p, int64_t *out) {
     int64_t n = 4 * y[0], z = y[1] - pmin(p);
@@ -1128,14 +1130,7 @@ static int rb_divr(const int64_t *y, int p, int64_t *out) {
     return 1;
 }
 static Val bb_divr2(Circuit *c, Val *x, int p, int64_t *g, int *d) {
-    Val n = val_lin(&x[0], 4, NULL, 0, 0);
-    Val z = val_lin(&x[1], 1, &x[2], 1, 1 - 2 * pmin(p));
-    Val q = val_div_restoring(c, &n, &z, 4 * pmin(p), 4 * pmax(p));
-    *g = -1;
-    *d = -1;
-    val_free(&n);
-    val_free(&z);
-    return q;
+    return divr(c, x, val_lin(&x[1], 1, &x[2], 1, 1 - 2 * pmin(p)), p, g, d);
 }
 static int rb_divr2(const int64_t *y, int p, int64_t *out) {
     *out = floor_div(4 * y[0], y[1] + y[2] - 2 * pmin(p) + 1);
