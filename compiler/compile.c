@@ -798,12 +798,16 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         char *name = cm.variant;
         size_t len = 0;
         int shift = 0;
+        bool dup = false; /* all-on/all-off: a switch with no place turned on repeats another combination */
         for (int k = 0; k < N_SWITCHES; k++) {
             uint64_t all = places[k] == 0 ? 0 : places[k] >= 64 ? ~0ull : ((uint64_t)1 << places[k]) - 1;
             uint64_t mask;
             if (!choose) mask = o->variant && !strcmp(o->variant, SWITCHES[k].name) ? all : 0;
             else if (subsets) mask = ((uint64_t)combo >> shift) & all;
-            else mask = (combo >> k) & 1 ? all : 0;
+            else {
+                mask = (combo >> k) & 1 ? all : 0;
+                dup = dup || ((combo >> k) & 1 && !all);
+            }
             shift += places[k];
             SWITCHES[k].apply(&lower_opts, mask);
             if (mask && len + 24 < sizeof cm.variant)
@@ -811,7 +815,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
                                         SWITCHES[k].name, (unsigned long long)mask);
         }
         if (!len) snprintf(name, sizeof cm.variant, "threshold");
-        if (choose && combo > 0 && !strcmp(name, "threshold")) continue;                /* a switch with no place */
+        if (choose && combo > 0 && (dup || !strcmp(name, "threshold"))) continue;       /* a switch with no place */
         if (choose && (lower_opts.tournament & lower_opts.tournament_values)) continue; /* values win: built */
         if (choose && lower_opts.repr_slack && !lower_opts.repr_auto) continue;         /* bits_thermo: built */
         if (auto_only && (lower_opts.repr_slack || lower_opts.tournament != saved.tournament ||
