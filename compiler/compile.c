@@ -164,8 +164,9 @@ typedef struct {
     Ctx *C;
     int l, h, N, dh, p;
     const Head *hd;
-    Val *Q, *K, *V; /* [j * dh + k] */
-    Val *S;         /* the current query's scores s_0..s_(cnt-1) */
+    int hard_k, softmax_k; /* the head's bit in the LowerOpts masks of its kind, -1 for another kind */
+    Val *Q, *K, *V;        /* [j * dh + k] */
+    Val *S;                /* the current query's scores s_0..s_(cnt-1) */
     GateId *flag, *tie;
     int64_t *bt; /* softmax: the tables of the bits of exp[s], bt_bits of them */
     int bt_bits;
@@ -204,8 +205,7 @@ static ReprReaders qk_readers(const HeadCtx *H, const int64_t *wq, const int64_t
 static ReprReaders v_readers(const HeadCtx *H, int j) {
     const Head *hd = H->hd;
     if (hd->kind == ATTN_UNIFORM) return (ReprReaders){USE_FORM, 0, NULL};
-    int hard_k = hd->kind == ATTN_HARD ? (int)min64(kind_ordinal(H->C->m, H->l, H->h, ATTN_HARD), 63) : -1;
-    if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) return (ReprReaders){USE_THERMO, 0, NULL};
+    if (H->hard_k >= 0 && (lower_opts.tournament_values >> H->hard_k & 1)) return (ReprReaders){USE_THERMO, 0, NULL};
     int64_t queries = hd->causal ? H->N - j : H->N;
     return (ReprReaders){USE_AND, queries * (hd->kind == ATTN_SOFTMAX ? max64(H->bt_bits, 1) : 1), NULL};
 }
@@ -326,13 +326,12 @@ static void head_select(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const i
     Circuit *c = H->C->c;
     const Head *hd = H->hd;
     int dh = H->dh;
-    int hard_k = hd->kind == ATTN_HARD ? (int)min64(kind_ordinal(H->C->m, H->l, H->h, ATTN_HARD), 63) : -1;
     c->cur_origin = origin_make(H->l, H->h, OP_SELECT);
-    if (hard_k >= 0 && (lower_opts.tournament_values >> hard_k & 1)) {
+    if (H->hard_k >= 0 && (lower_opts.tournament_values >> H->hard_k & 1)) {
         select_tournament_values(c, H->S, cnt, H->V, dh, a); /* select.c: no flags, no mix */
         return;
     }
-    if (hard_k >= 0 && (lower_opts.tournament >> hard_k & 1)) {
+    if (H->hard_k >= 0 && (lower_opts.tournament >> H->hard_k & 1)) {
         select_tournament(c, H->S, cnt, H->flag); /* select.c: log depth, O(cnt) comparisons */
     } else {
         Val mx = val_max(c, H->S, cnt);
@@ -373,6 +372,9 @@ static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const 
     int dh = H->dh, p = H->p;
     c->cur_origin = origin_make(H->l, H->h, OP_MIX);
     if (hd->subtract_max) softmax_center(c, H->S, cnt, p); /* norm.c: S_j <- s_j - max + pmax */
+    bool restoring = lower_opts.div_restoring >> H->softmax_k & 1;
+    /* Z = sum_j w_j: over the weights' tables, or for restoring division
+     * over the weights' bits (a compressor tree's operands, binary.c) */
     Form zf;
     form_init(&zf, 0);
     int64_t zlo = 0, zhi = 0;
@@ -381,7 +383,7 @@ static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const 
     GateId *wb = xcalloc((size_t)cnt * (size_t)(wbits ? wbits : 1), sizeof *wb);
     for (int j = 0; j < cnt; j++) {
         Val w = table(H->C, &H->S[j], hd->exp);
-        form_add(&zf, &w.form, 1);
+        if (!restoring) form_add(&zf, &w.form, 1);
         zlo += w.lo;
         zhi += w.hi;
         val_free(&w);
@@ -390,19 +392,10 @@ static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const 
             Val bv = table(H->C, &H->S[j], H->bt + ((size_t)b << p));
             wb[j * wbits + b] = val_ge(c, &bv, 1);
             val_free(&bv);
+            if (restoring) form_add_term(&zf, wb[j * wbits + b], (int64_t)1 << b);
         }
     }
     Val z = val_form_in(c, &zf, zlo, zhi);
-    int sm_k = (int)min64(kind_ordinal(H->C->m, H->l, H->h, ATTN_SOFTMAX), 63);
-    bool restoring = lower_opts.div_restoring >> sm_k & 1;
-    if (restoring) { /* Z over the weights' bits: a compressor tree's operands (binary.c) */
-        Form bf;
-        form_init(&bf, 0);
-        for (int j = 0; j < cnt; j++)
-            for (int b = 0; b < wbits; b++) form_add_term(&bf, wb[j * wbits + b], (int64_t)1 << b);
-        val_free(&z);
-        z = val_form_in(c, &bf, zlo, zhi);
-    }
     for (int k = 0; k < dh; k++) {
         Form f;
         form_init(&f, 0);
@@ -451,7 +444,15 @@ static void head_free(HeadCtx *H) {
 
 static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int off) {
     int N = C->N, dh = hd->d_head;
-    HeadCtx H = {.C = C, .l = l, .h = h, .N = N, .dh = dh, .p = C->m->p, .hd = hd};
+    HeadCtx H = {.C = C,
+                 .l = l,
+                 .h = h,
+                 .N = N,
+                 .dh = dh,
+                 .p = C->m->p,
+                 .hd = hd,
+                 .hard_k = hd->kind == ATTN_HARD ? (int)min64(kind_ordinal(C->m, l, h, ATTN_HARD), 63) : -1,
+                 .softmax_k = hd->kind == ATTN_SOFTMAX ? (int)min64(kind_ordinal(C->m, l, h, ATTN_SOFTMAX), 63) : -1};
     H.Q = xcalloc((size_t)N * (size_t)dh, sizeof *H.Q);
     H.K = xcalloc((size_t)N * (size_t)dh, sizeof *H.K);
     H.V = xcalloc((size_t)N * (size_t)dh, sizeof *H.V);
@@ -798,7 +799,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
         char *name = cm.variant;
         size_t len = 0;
         int shift = 0;
-        bool dup = false; /* all-on/all-off: a switch with no place turned on repeats another combination */
+        bool dup = false;
         for (int k = 0; k < N_SWITCHES; k++) {
             uint64_t all = places[k] == 0 ? 0 : places[k] >= 64 ? ~0ull : ((uint64_t)1 << places[k]) - 1;
             uint64_t mask;
@@ -815,7 +816,7 @@ static bool build_choice(const Model *m, const CompileOpts *o, Compiled *out) {
                                         SWITCHES[k].name, (unsigned long long)mask);
         }
         if (!len) snprintf(name, sizeof cm.variant, "threshold");
-        if (choose && combo > 0 && (dup || !strcmp(name, "threshold"))) continue;       /* a switch with no place */
+        if (dup) continue; /* a switch with no place turned on: another combination's circuit */
         if (choose && (lower_opts.tournament & lower_opts.tournament_values)) continue; /* values win: built */
         if (choose && lower_opts.repr_slack && !lower_opts.repr_auto) continue;         /* bits_thermo: built */
         if (auto_only && (lower_opts.repr_slack || lower_opts.tournament != saved.tournament ||
