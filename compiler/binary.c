@@ -321,8 +321,9 @@ static void block_bits(Circuit *c, const WLit *t, int n, uint64_t K, int j0, int
     free(lits.t);
 }
 
-static void bits_by(Circuit *c, const LitList *l, uint64_t K, int j0, int nb, const Clamp *cl, GateId *out) {
-    if (lower_opts.bits_adder == BITS_ADDER_TREE) tree_bits(c, l->t, l->n, K, j0, nb, cl, out);
+static void bits_by(Circuit *c, BitsAdder how, const LitList *l, uint64_t K, int j0, int nb, const Clamp *cl,
+                    GateId *out) {
+    if (how == BITS_ADDER_TREE) tree_bits(c, l->t, l->n, K, j0, nb, cl, out);
     else block_bits(c, l->t, l->n, K, j0, nb, lower_opts.bits_block ? lower_opts.bits_block : l->n + 1, cl, out);
 }
 
@@ -339,16 +340,19 @@ static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits) {
     return ok;
 }
 
-bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) {
+/* val_bits_adder by the construction `how` */
+static bool form_bits(Circuit *c, const Val *x, BitsAdder how, GateId *bits) {
     int nb = bit_length(x->hi - x->lo);
     if (nb == 0) return true;
     LitList l = {0};
     uint64_t K;
     if (!flatten_mod(c, &x->form, -x->lo, nb, &l, &K)) return false;
-    bits_by(c, &l, K, 0, nb, &NO_CLAMP, bits);
+    bits_by(c, how, &l, K, 0, nb, &NO_CLAMP, bits);
     free(l.t);
     return true;
 }
+
+bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) { return form_bits(c, x, lower_opts.bits_adder, bits); }
 
 /* y = sat_p(res + floor((x + r)/2^s)) in [ylo, yhi]: with L = 2^s res + x +
  * r - ylo 2^s, y - ylo = clamp(floor(L / 2^s), 0, D), D = yhi - ylo: bits
@@ -375,7 +379,7 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
     Clamp cl = {ir_thr(c, &f, (yhi + 1) * d), ir_thr(c, &f, ylo * d), (uint64_t)D};
     form_free(&f);
     GateId *bits = xmalloc(sizeof *bits * (size_t)nbD);
-    bits_by(c, &l, K, shift, nb, &cl, bits);
+    bits_by(c, lower_opts.bits_adder, &l, K, shift, nb, &cl, bits);
     free(l.t);
     Form v;
     bits_form(&v, ylo, bits, nbD);
@@ -526,11 +530,7 @@ Val val_div_restoring(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64
     int zb = bit_length(z->hi - z->lo), nb = bit_length(Q);
     if (Q < 2 || zb == 0 || nb + bit_length(z->hi) > 60) return val_div(c, n, z, qlo, qhi);
     GateId *zbits = xmalloc(sizeof *zbits * (size_t)zb);
-    BitsAdder saved = lower_opts.bits_adder;
-    lower_opts.bits_adder = BITS_ADDER_TREE;
-    bool ok = val_bits_adder(c, z, zbits);
-    lower_opts.bits_adder = saved;
-    if (!ok) {
+    if (!form_bits(c, z, BITS_ADDER_TREE, zbits)) {
         free(zbits);
         return val_div(c, n, z, qlo, qhi);
     }
@@ -544,15 +544,7 @@ Val val_div_restoring(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64
     for (int k = nb - 1; k >= 0; k--) {
         Form d;
         form_combine(&d, &r, 1, &zf, -((int64_t)1 << k));
-        if (nz == GATE_CONST1) {
-            q[k] = ir_thr(c, &d, 0);
-        } else {
-            int64_t lo, hi;
-            ir_form_bounds(c, &d, &lo, &hi);
-            if (hi < 0) hi = 0;
-            form_add_term(&d, nz, hi + 1);
-            q[k] = ir_thr(c, &d, hi + 1);
-        }
+        q[k] = nz == GATE_CONST1 ? ir_thr(c, &d, 0) : thr_and(c, &d, 0, nz);
         form_free(&d);
         if (k == 0 || q[k] == GATE_CONST0) continue;
         form_add_term(&r, q[k], -(z->lo << k));

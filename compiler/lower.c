@@ -225,9 +225,17 @@ Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
     return val_form_in(c, &f, lo, hi);
 }
 
+GateId thr_and(Circuit *c, Form *f, int64_t t, GateId b) {
+    int64_t lo, hi;
+    ir_form_bounds(c, f, &lo, &hi);
+    int64_t B = max64(hi - t, 0) + 1;
+    form_add_term(f, b, B);
+    return ir_thr(c, f, t + B);
+}
+
 /* AND(a, b) of two 0/1 gates.  When a is a threshold gate [L >= t] at a
- * higher level than b, the AND is folded into one gate over a's inputs,
- * [L + B b >= t + B] with B = max(L) - t + 1, so it costs no extra level. */
+ * higher level than b, the AND is folded into one gate over a's inputs
+ * (thr_and), so it costs no extra level. */
 GateId gate_and_fused(Circuit *c, GateId a, GateId b) {
     if (a == GATE_CONST0 || b == GATE_CONST0) return GATE_CONST0;
     if (a == GATE_CONST1) return b;
@@ -243,11 +251,7 @@ GateId gate_and_fused(Circuit *c, GateId a, GateId b) {
     form_init(&f, 0);
     const Term *t = ir_terms(c, a);
     for (uint32_t k = 0; k < A->n_in; k++) form_add_term(&f, t[k].src, t[k].w);
-    int64_t lo, hi, thr = A->thr;
-    ir_form_bounds(c, &f, &lo, &hi);
-    int64_t B = hi - thr + 1;
-    form_add_term(&f, b, B);
-    GateId g = ir_thr(c, &f, thr + B);
+    GateId g = thr_and(c, &f, A->thr, b);
     form_free(&f);
     return g;
 }
@@ -355,11 +359,7 @@ Val val_div(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64_t qhi) {
         } else {
             if (nz == GATE_CONST1) nz = z->thermo ? z->thermo[0] : ir_thr(c, &zf, 1);
             form_combine(&f, &nf, 1, &zf, -v);
-            int64_t lo, hi;
-            ir_form_bounds(c, &f, &lo, &hi);
-            if (hi < 0) hi = 0;
-            form_add_term(&f, nz, hi + 1);
-            t[v - qlo - 1] = ir_thr(c, &f, hi + 1);
+            t[v - qlo - 1] = thr_and(c, &f, 0, nz);
         }
         form_free(&f);
     }

@@ -618,6 +618,9 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x);
 /* AND(a, b) of two 0/1 gates; when a is a threshold gate deeper than b,
  * one gate over a's inputs at a's level ([L + B b >= t + B]). */
 GateId gate_and_fused(Circuit *c, GateId a, GateId b);
+/* [f >= t] AND b as one gate, [f + B b >= t + B] with B = max(f) - t + 1
+ * (at least 1): no level over f's and b's inputs.  Adds the term to f. */
+GateId thr_and(Circuit *c, Form *f, int64_t t, GateId b);
 
 /* ------------------------------------------------------------------------
  * binary.c: binary codes without a thermometer (docs/lowering.md, "Binary
