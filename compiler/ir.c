@@ -1004,24 +1004,6 @@ static bool flatten_into(const Circuit *c, GateId g, int64_t w, int64_t max, Ter
     return true;
 }
 
-bool ir_flatten(const Circuit *c, GateId g, int64_t max_terms, Term **terms, uint32_t *n) {
-    Term *out = NULL;
-    uint32_t k = 0, cap = 0;
-    const Term *t = ir_terms(c, g);
-    bool ok = true;
-    for (uint32_t i = 0; i < c->gates[g].n_in && ok; i++)
-        ok = flatten_into(c, t[i].src, t[i].w, min64(max_terms, UINT32_MAX / 2), &out, &k, &cap);
-    if (!ok) {
-        free(out);
-        return false;
-    }
-    Form f = {.c = 0, .n = (int)k, .cap = (int)cap, .t = out};
-    form_canon(&f); /* sources of a flattened gate are never constants */
-    *terms = f.t;
-    *n = (uint32_t)f.n;
-    return true;
-}
-
 bool ir_form_flatten(const Circuit *c, const Form *in, int64_t max_terms, Form *out) {
     Term *t = NULL;
     uint32_t k = 0, cap = 0;
@@ -1040,6 +1022,16 @@ bool ir_form_flatten(const Circuit *c, const Form *in, int64_t max_terms, Form *
     }
     *out = (Form){.c = cst, .n = (int)k, .cap = (int)cap, .t = t};
     form_canon(out);
+    return true;
+}
+
+bool ir_flatten(const Circuit *c, GateId g, int64_t max_terms, Term **terms, uint32_t *n) {
+    /* a gate's terms as a form (their sources are never constants) */
+    Form in = {.c = 0, .n = (int)c->gates[g].n_in, .cap = (int)c->gates[g].n_in, .t = c->terms + c->gates[g].term_off};
+    Form out;
+    if (!ir_form_flatten(c, &in, max_terms, &out)) return false;
+    *terms = out.t;
+    *n = (uint32_t)out.n;
     return true;
 }
 
