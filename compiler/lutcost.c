@@ -97,6 +97,15 @@ static int32_t support_level(const Node *nd, GateId g) {
     return l;
 }
 
+/* The LUTs of an adder of `bits` input bits into `width` output bits, and
+ * of a comparator of `width` bits with a constant (the fits above). */
+static int64_t adder_luts(int64_t bits, int width, int k) {
+    int64_t fa = bits > width ? bits - width : 0;
+    return k <= 4 ? 2 * fa + width : (int64_t)ceil(1.5 * (double)fa) + 1;
+}
+
+static int64_t cmp_luts(int width, int k) { return (width + k - 2) / (k - 1); }
+
 /* An adder over g's terms: adds its LUTs to *luts, returns the level at
  * which its bits are ready (one level before a comparator over them ends). */
 static int32_t adder(const Circuit *c, const Node *nd, GateId g, int width, int k, int64_t *luts) {
@@ -109,13 +118,9 @@ static int32_t adder(const Circuit *c, const Node *nd, GateId g, int width, int 
         bits += (int64_t)popcount64(t[i].w) * nd[s].width;
         if (nd[s].lev > in_lev) in_lev = nd[s].lev;
     }
-    int64_t fa = bits > width ? bits - width : 0;
     double lb = bits > 1 ? log2((double)bits) : 0;
-    if (k <= 4) {
-        *luts += 2 * fa + width;
-        return in_lev + max64(0, (int64_t)(2 * ceil(lb - 1e-9)) - 3);
-    }
-    *luts += (int64_t)ceil(1.5 * (double)fa) + 1;
+    *luts += adder_luts(bits, width, k);
+    if (k <= 4) return in_lev + max64(0, (int64_t)(2 * ceil(lb - 1e-9)) - 3);
     return in_lev + max64(0, (int64_t)ceil(1.6 * lb - 1e-9) - 4);
 }
 
@@ -137,11 +142,8 @@ int64_t lut_node_luts(const Circuit *c, GateId g, int k) {
     }
     if (!wide) return G->kind == G_SUM ? 0 : 1;
     int w = sum_width(c, g);
-    int64_t fa = bits > w ? bits - w : 0;
-    int64_t luts = k <= 4 ? 2 * fa + w : (int64_t)ceil(1.5 * (double)fa) + 1;
-    if (G->kind == G_SUM) return luts;
-    if (G->n_in == 1) luts = 0; /* [S >= t]: the comparator only */
-    return luts + (w + k - 2) / (k - 1);
+    if (G->kind == G_SUM) return adder_luts(bits, w, k);
+    return (G->n_in == 1 ? 0 : adder_luts(bits, w, k)) + cmp_luts(w, k); /* [S >= t]: the comparator only */
 }
 
 /* Pass 2 for node g: sets its level, returns its LUTs. */
@@ -168,7 +170,7 @@ static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
     if (G->n_in == 1 && c->gates[t[0].src].kind == G_SUM) ready = nd[t[0].src].lev; /* [S >= t] */
     else ready = adder(c, nd, g, w, k, &luts);
     nd[g].lev = ready + 1;
-    return luts + (w + k - 2) / (k - 1);
+    return luts + cmp_luts(w, k);
 }
 
 void lut_cost(const Circuit *c, int k, LutCost *out) {
