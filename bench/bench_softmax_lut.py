@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "synth"))
 sys.path.insert(0, str(ROOT / "scripts"))
 import gen_typical  # noqa: E402
 import report  # noqa: E402
+from tradeoff import lut4  # noqa: E402  (LUT4s, LUT4 depth, status) of a lut4 result
 
 POINTS = [("threshold", ["--variant", "threshold"]),
           ("lut4 size", ["--target", "lut4", "--objective", "size"])]
@@ -53,12 +54,6 @@ def compiler_run(tc0c, model, n, args):
                        capture_output=True, text=True, check=True)
     secs, kib = p.stderr.strip().splitlines()[-1].split()
     return float(secs), int(kib) / 1024
-
-
-def lut4(res):
-    if not res or res.get("status") != "ok":
-        return None, None, (res or {}).get("status", "-")
-    return res.get("luts"), res.get("depth"), "ok"
 
 
 def main():
