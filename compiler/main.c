@@ -179,8 +179,9 @@ static bool set_option(const char *cmd, int k, const char *value, Args *a) {
         memcpy(field, &v, sizeof v);
     } else {
         if (o->choices) {
-            char buf[64];
-            snprintf(buf, sizeof buf, "%s", o->choices);
+            char buf[256];
+            if ((size_t)snprintf(buf, sizeof buf, "%s", o->choices) >= sizeof buf)
+                BUG("option %s: choices too long", o->name);
             for (char *c = buf; *c; c++)
                 if (*c == '|') *c = ' ';
             if (!in_list(buf, value)) {

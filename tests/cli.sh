@@ -85,6 +85,11 @@ expect 1 "--max-depth needs a whole number from 1" "$T" stats $A -n 4 --max-dept
 expect 1 "--max-depth needs a whole number" "$T" stats $A -n 4 --max-depth x
 expect 1 "--objective takes depth|size, got 'wires'" "$T" stats $A -n 4 --objective wires
 expect 1 "--variant takes threshold|tournament|tournament_values|div_restoring|and_plain|bits_thermo|bits_slack" "$T" verify $A -n 4 --variant fast
+# every variant the message lists is accepted (a choices list past the
+# parser's buffer once cut the last ones off)
+for v in threshold tournament tournament_values div_restoring and_plain bits_thermo bits_slack; do
+  expect 0 "lowering: variant" "$T" stats $A -n 4 --variant $v --bits auto --target lut4
+done
 expect 1 "exclude each other" "$T" stats $A -n 4 --max-depth 9 --objective size
 expect 1 "--target takes thr|lut4|lut6, got 'lut5'" "$T" stats $A -n 4 --target lut5
 expect 0 "variant tournament_values=3, target lut4, estimated LUT depth budget" "$T" stats $A -n 16 --target lut4
