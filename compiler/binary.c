@@ -26,8 +26,12 @@
  *   - blocks of G operands (block_bits): each block of G operands is summed
  *     to binary in one step, the block results are the next round's
  *     operands, until one block remains: depth 2 per round.
+ *   - bit taps (tap_bits, BITS_ADDER_TAP, LUT targets): bit j of the
+ *     value itself, one G_BIT node over its shared sum (ir_bit), no
+ *     flattening: on a LUT fabric the adder's output bits are wires.
  * Requantization into binary (val_requant_bits) takes bits s.. of the
- * accumulator and folds the saturation into the last step's bit gates.
+ * accumulator and folds the saturation into the last step's bit gates
+ * (with taps, a 3-input gate over each tap).
  */
 #include "tc0c.h"
 
@@ -321,6 +325,23 @@ static void block_bits(Circuit *c, const WLit *t, int n, uint64_t K, int j0, int
     free(lits.t);
 }
 
+/* ---- bit taps (LUT targets) ---- */
+
+/* out[j - j0] = bit j of f's value for j in [j0, nb), as bit taps of one
+ * adder (ir_bit), clamped as sum_bits: [tap + (+-2) hi + 2 ok - 2 >= 1],
+ * a 3-input gate (the tap itself without a clamp). */
+static void tap_bits(Circuit *c, const Form *f, int j0, int nb, const Clamp *cl, GateId *out) {
+    for (int j = j0; j < nb; j++) {
+        Form b;
+        form_init(&b, -2);
+        form_add_term(&b, ir_bit(c, f, j), 1);
+        form_add_term(&b, cl->hi, (cl->hi_bits >> (j - j0)) & 1 ? 2 : -2);
+        form_add_term(&b, cl->ok, 2);
+        out[j - j0] = ir_thr(c, &b, 1);
+        form_free(&b);
+    }
+}
+
 static void bits_by(Circuit *c, BitsAdder how, const LitList *l, uint64_t K, int j0, int nb, const Clamp *cl,
                     GateId *out) {
     if (how == BITS_ADDER_TREE) tree_bits(c, l->t, l->n, K, j0, nb, cl, out);
@@ -344,6 +365,14 @@ static bool sum_node_bits(Circuit *c, GateId g, GateId **bits, int *nbits) {
 static bool form_bits(Circuit *c, const Val *x, BitsAdder how, GateId *bits) {
     int nb = bit_length(x->hi - x->lo);
     if (nb == 0) return true;
+    if (how == BITS_ADDER_TAP) { /* the taps of x - lo's adder, no flattening */
+        Form f;
+        form_copy(&f, &x->form);
+        f.c = add_or_refuse(f.c, -x->lo);
+        tap_bits(c, &f, 0, nb, &NO_CLAMP, bits);
+        form_free(&f);
+        return true;
+    }
     LitList l = {0};
     uint64_t K;
     if (!flatten_mod(c, &x->form, -x->lo, nb, &l, &K)) return false;
@@ -358,7 +387,7 @@ bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) { return form_bits(c
  * r - ylo 2^s, y - ylo = clamp(floor(L / 2^s), 0, D), D = yhi - ylo: bits
  * s .. s + nbits(D) - 1 of L modulo 2^(s + nbits(D)), forced to D's bits
  * by [L >= (D + 1) 2^s] and to 0 by [L < 0] (two gates over L, folded into
- * the last step). */
+ * the last step, or into the gate over each bit tap). */
 bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p, Val *y) {
     int64_t r = round_off(shift), d = (int64_t)1 << shift, ylo, yhi;
     requant_range(x, res, shift, p, &ylo, &yhi);
@@ -369,17 +398,23 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
     form_init(&f, r);
     form_add(&f, &x->form, 1);
     if (res) form_add(&f, &res->form, d);
+    bool tap = lower_opts.bits_adder == BITS_ADDER_TAP;
     LitList l = {0};
-    uint64_t K;
-    if (!flatten_mod(c, &f, -ylo * d, nb, &l, &K)) {
+    uint64_t K = 0;
+    if (!tap && !flatten_mod(c, &f, -ylo * d, nb, &l, &K)) {
         form_free(&f);
         return false;
     }
     ir_form_share_min(c, &f, 2); /* the two saturation gates compare it */
     Clamp cl = {ir_thr(c, &f, (yhi + 1) * d), ir_thr(c, &f, ylo * d), (uint64_t)D};
-    form_free(&f);
     GateId *bits = xmalloc(sizeof *bits * (size_t)nbD);
-    bits_by(c, lower_opts.bits_adder, &l, K, shift, nb, &cl, bits);
+    if (tap) { /* bits s .. of L = f - ylo 2^s, tapped from f's adder */
+        f.c = add_or_refuse(f.c, -ylo * d);
+        tap_bits(c, &f, shift, nb, &cl, bits);
+    } else {
+        bits_by(c, lower_opts.bits_adder, &l, K, shift, nb, &cl, bits);
+    }
+    form_free(&f);
     free(l.t);
     Form v;
     bits_form(&v, ylo, bits, nbD);

@@ -470,7 +470,7 @@ static void head(Ctx *C, int l, int h, const Head *hd, Val *A, int width, int of
             continue;
         }
         head_scores(&H, i, cnt);
-        int64_t vlo[MAX_D_HEAD], vhi[MAX_D_HEAD];
+        int64_t vlo[MAX_D_HEAD] = {0}, vhi[MAX_D_HEAD] = {0}; /* (set below; initialized for the analyzer) */
         for (int k = 0; k < dh; k++) {
             vlo[k] = INT64_MAX;
             vhi[k] = INT64_MIN;
@@ -699,6 +699,19 @@ static void set_bits_slack(LowerOpts *lo, uint64_t mask) {
     if (mask && lo->repr_slack < 1) lo->repr_slack = 1;
 }
 
+/* every code as bit taps of one adder (binary.c tap_bits): a LUT-fabric
+ * node, so only with a LUT target and threshold gates written as sums */
+static int tap_places(const Model *m, const CompileOpts *o) {
+    (void)m;
+    return o->target && !o->threshold_only ? 1 : 0;
+}
+static void set_bits_tap(LowerOpts *lo, uint64_t mask) {
+    if (!mask) return;
+    lo->bits_adder = BITS_ADDER_TAP;
+    lo->bits_adder_min_range = lo->requant_bits_min_range = 0;
+    lo->repr_auto = false;
+}
+
 /* A switch: a construction with a choice at `count(m)` places of the model
  * (bit k of the mask: place k uses the alternative).  The choice builds
  * every combination of the switches' masks (all subsets while the total
@@ -724,6 +737,8 @@ static const Switch SWITCHES[] = {
     {"div_restoring", softmax_heads, set_div_restoring},
     /* flag x value ANDs as plain gates (lower.c gate_and_fused) */
     {"and_plain", and_places, set_and_plain},
+    /* requantized values and binary codes as bit taps (binary.c) */
+    {"bits_tap", tap_places, set_bits_tap},
 };
 #define N_SWITCHES ((int)(sizeof SWITCHES / sizeof SWITCHES[0]))
 enum { MAX_BUILDS = 16 };

@@ -38,6 +38,11 @@
  *   CMP.  A gate [S >= t] or [-S >= t] over one sum node with planes
  *   compares them with a constant directly.
  *
+ *   BIT, BIT_AGAIN (bit taps, G_BIT).  Bit j of the terms' sum plus a
+ *   constant: the SUM adder (or, with the last SUM's terms, its planes),
+ *   then the constant D (the tap's, the digits' and the offsets', modulo
+ *   2^(j+1)) added plane by plane with a rippling carry up to bit j.
+ *
  *   PLANES (sum nodes).  A shared sum node S (ir.c) is added once per
  *   batch with the same adder; its K bit-planes are kept as K more words
  *   (after the gates' words), and S = P - M for the K-bit column sum P
@@ -66,15 +71,16 @@
 
 __extension__ typedef __int128 i128;
 
-enum { S_CONST0, S_CONST1, S_AND, S_OR, S_SUM, S_SUM_AGAIN, S_PLANES, S_CMP };
+enum { S_CONST0, S_CONST1, S_AND, S_OR, S_SUM, S_SUM_AGAIN, S_PLANES, S_CMP, S_BIT, S_BIT_AGAIN };
 
 typedef struct {
     uint8_t kind;
     uint8_t cols;  /* SUM: K, the adder's columns */
+    uint8_t bit;   /* BIT: j, the bit tapped */
     uint32_t n;    /* literals */
     size_t first;  /* first literal in Evaluator.lits */
     size_t counts; /* SUM: first of K literal counts (per column) in Evaluator.counts */
-    uint64_t thr;  /* SUM, SUM_AGAIN: t' */
+    uint64_t thr;  /* SUM, SUM_AGAIN: t'; BIT: D modulo 2^(j+1) */
     size_t plane;  /* PLANES: first plane word in Evaluator.val */
 } Step;
 
@@ -242,6 +248,18 @@ static void column_lits(Evaluator *e, Step *s, const uint64_t *plus, const uint6
     if (s->n > e->max_planes) e->max_planes = s->n;
 }
 
+/* A step that adds its expanded terms (kind), or, when they are the last
+ * adding step's, reads that step's sum (again). */
+static void adder_step(Evaluator *e, Step *s, int kind, int again, const uint64_t *plus, const uint64_t *minus) {
+    if (same_as_last(e)) {
+        s->kind = (uint8_t)again;
+        return;
+    }
+    s->kind = (uint8_t)kind;
+    remember_last(e);
+    column_lits(e, s, plus, minus);
+}
+
 /* Compiles node g into *s. */
 static void compile_gate(Evaluator *e, GateId g, Step *s) {
     const Circuit *c = e->c;
@@ -268,6 +286,16 @@ static void compile_gate(Evaluator *e, GateId g, Step *s) {
         e->n_words += s->cols;
         column_lits(e, s, plus, minus);
         e->n_last = (size_t)-1; /* the scratch sum is overwritten */
+        free(plus);
+        free(minus);
+        return;
+    }
+    if (G->kind == G_BIT) { /* node + thr = P - sum minus + k + thr: bit j of P + D */
+        i128 d = (i128)G->thr + k - signed_digits(e, g, 0, plus, minus, &total), mod = (i128)1 << (G->bit + 1);
+        s->thr = (uint64_t)(((d % mod) + mod) % mod);
+        s->bit = G->bit;
+        s->cols = (uint8_t)(bit_length128(total) ? bit_length128(total) : 1);
+        adder_step(e, s, S_BIT, S_BIT_AGAIN, plus, minus);
         free(plus);
         free(minus);
         return;
@@ -310,13 +338,7 @@ static void compile_gate(Evaluator *e, GateId g, Step *s) {
         thr = signed_digits(e, g, (i128)G->thr - k, plus, minus, &total);
         s->thr = (uint64_t)thr; /* 0 < t' <= total < 2^64: the gate is not constant */
         s->cols = (uint8_t)bit_length128(total);
-        if (same_as_last(e)) {
-            s->kind = S_SUM_AGAIN;
-        } else {
-            s->kind = S_SUM;
-            remember_last(e);
-            column_lits(e, s, plus, minus);
-        }
+        adder_step(e, s, S_SUM, S_SUM_AGAIN, plus, minus);
     }
     free(plus);
     free(minus);
@@ -409,6 +431,23 @@ static inline uint64_t compare_planes(const uint64_t *sum, const Step *s) {
 
 static inline uint64_t compare(const Evaluator *e, const Step *s) { return compare_planes(e->sum, s); }
 
+/* Bit j of sum + D for every lane: D's bits added to the planes from bit 0
+ * up, a carry plane rippling (planes past the adder's columns are 0). */
+static inline uint64_t tap(const Evaluator *e, const Step *s) {
+    uint64_t carry = 0, r = 0;
+    for (int b = 0; b <= s->bit; b++) {
+        uint64_t p = b < s->cols ? e->sum[b] : 0;
+        if ((s->thr >> b) & 1) {
+            r = ~(p ^ carry);
+            carry = p | carry;
+        } else {
+            r = p ^ carry;
+            carry = p & carry;
+        }
+    }
+    return r;
+}
+
 void eval_run(Evaluator *e, const uint64_t *in, uint64_t *out) {
     const Circuit *c = e->c;
     if (c->n_gates != e->n_gates)
@@ -437,6 +476,11 @@ void eval_run(Evaluator *e, const uint64_t *in, uint64_t *out) {
             v = compare(e, s);
             break;
         case S_SUM_AGAIN: v = compare(e, s); break;
+        case S_BIT:
+            add_columns(e, s);
+            v = tap(e, s);
+            break;
+        case S_BIT_AGAIN: v = tap(e, s); break;
         case S_PLANES:
             add_columns(e, s);
             memcpy(val + s->plane, e->sum, sizeof *val * s->cols);

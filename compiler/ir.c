@@ -276,6 +276,19 @@ static uint64_t hash_gate(uint64_t terms_hash, int64_t thr) {
     return h ^ (h >> 33);
 }
 
+/* A bit tap is hashed as a gate whose threshold is its constant, the key
+ * then mixed with its bit index (never equal to a threshold gate's key
+ * but by a hash collision, which the kind check rejects). */
+static uint64_t hash_bit(uint64_t terms_hash, int64_t k, int j) {
+    return hash_gate(terms_hash, k) ^ ((uint64_t)(j + 1) * 0xd6e8feb86659fd93ull);
+}
+
+static uint64_t gate_key(const Gate *G) {
+    if (G->kind == G_SUM) return hash_gate(G->hgroup, SUM_THR);
+    if (G->kind == G_BIT) return hash_bit(G->hgroup, G->thr, G->bit);
+    return hash_gate(G->hgroup, G->thr);
+}
+
 /* A slot of c->hash: the gate id in the low 32 bits, the high half of
  * its key above, so that a probe rejects most other gates without
  * reading them (the gate array is the cache miss). */
@@ -325,9 +338,9 @@ static void rehash_full(Circuit *c, size_t cap, bool recompute) {
     if (recompute)
         for (GateId g = 0; g < c->n_gates; g++) {
             Gate *G = &c->gates[g];
-            if (G->kind != G_THR && G->kind != G_SUM) continue;
+            if (G->kind < G_THR) continue;
             G->hgroup = hash_terms(c->terms + G->term_off, G->n_in);
-            G->hkey = hash_gate(G->hgroup, G->kind == G_SUM ? SUM_THR : G->thr);
+            G->hkey = gate_key(G);
         }
     uint8_t *seen = xcalloc((size_t)c->n_groups + 1, 1); /* groups inserted */
     for (GateId g = 0; g < c->n_gates; g++) {
@@ -337,7 +350,7 @@ static void rehash_full(Circuit *c, size_t cap, bool recompute) {
             __builtin_prefetch(&c->group_hash[A->hgroup & (cap - 1)], 1);
         }
         const Gate *G = &c->gates[g];
-        if (G->kind != G_THR && G->kind != G_SUM) continue;
+        if (G->kind < G_THR) continue;
         size_t i = G->hkey & (cap - 1);
         while (c->hash[i] != HASH_EMPTY) i = (i + 1) & (cap - 1);
         c->hash[i] = slot_make(g, G->hkey);
@@ -601,8 +614,9 @@ static int reach_threshold(const Circuit *c, GateId s, int64_t w, int64_t *t) {
     return 2;
 }
 
-/* Appends a node of kind G_THR (threshold t) or G_SUM over canonical terms,
- * at hash slot i (found empty by the caller's probe). */
+/* Appends a node of kind G_THR (threshold t), G_BIT (constant t) or G_SUM
+ * over canonical terms, at hash slot i (found empty by the caller's
+ * probe). */
 static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t nin, int64_t t, uint64_t ht, uint64_t hg,
                        size_t i) {
     GateId id = c->n_gates;
@@ -635,7 +649,7 @@ static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t ni
         reach_compute(c, id);
         return id;
     }
-    G->level = level + 1;
+    G->level = level + (kind == G_BIT ? 2 : 1);
     size_t j = ht & (c->group_hash_cap - 1);
     for (; c->group_hash[j] != HASH_EMPTY; j = (j + 1) & (c->group_hash_cap - 1)) {
         if (!slot_tag_is(c->group_hash[j], ht)) continue;
@@ -670,7 +684,7 @@ static const Term *normalize_terms(Circuit *c, const Term *t, uint32_t n, int64_
     for (uint32_t i = 0; i < n && g != 1; i++) g = gcd64(g, t[i].w);
     if (n && t[0].w < 0) g = -g;
     *gout = g ? g : 1;
-    if (g == 1) return t;
+    if (g == 1 || g == 0) return t; /* 0: no terms or all weights 0 */
     if (c->cap_scratch < n) {
         c->cap_scratch = n * 2;
         c->scratch = xrealloc(c->scratch, sizeof *c->scratch * c->cap_scratch);
@@ -768,6 +782,39 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     return new_node(c, G_THR, terms, nin, t, ht, hg, i);
 }
 
+GateId ir_bit(Circuit *c, const Form *f, int j) {
+    if (j < 0 || j > 62) BUG("ir_bit: bit %d", j);
+    Form m;
+    form_copy(&m, f);
+    ir_form_share_min(c, &m, 2);                                          /* every tap of the value reads one adder */
+    int64_t lo, hi, span = (int64_t)((uint64_t)1 << ((unsigned)j % 63u)); /* 2^j (j <= 62) */
+    ir_form_bounds(c, &m, &lo, &hi);
+    if (floor_div(lo, span) == floor_div(hi, span)) { /* one value of x >> j: a constant bit */
+        form_free(&m);
+        return floor_div(lo, span) & 1 ? GATE_CONST1 : GATE_CONST0;
+    }
+    /* only the constant modulo 2^(j+1) matters */
+    int64_t k = j == 62 ? m.c : m.c - floor_div(m.c, 2 * span) * (2 * span);
+    uint32_t nin = (uint32_t)m.n;
+    reserve(c, nin);
+    uint64_t ht = hash_terms(m.t, nin), hg = hash_bit(ht, k, j);
+    size_t i = hg & (c->hash_cap - 1);
+    for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
+        if (!slot_tag_is(c->hash[i], hg)) continue;
+        GateId h = slot_gate(c->hash[i]);
+        const Gate *H = &c->gates[h];
+        if (H->hkey == hg && H->kind == G_BIT && H->thr == k && H->bit == j && same_terms(c, h, m.t, nin)) {
+            form_free(&m);
+            return h;
+        }
+    }
+    if (c->max_gates && c->n_gates - c->n_sums >= c->max_gates) too_big(c);
+    GateId g = new_node(c, G_BIT, m.t, nin, k, ht, hg, i);
+    c->gates[g].bit = (uint8_t)j;
+    form_free(&m);
+    return g;
+}
+
 static GateId thr2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t) {
     Form f;
     form_init(&f, 0);
@@ -851,7 +898,7 @@ const char *ir_check(const Circuit *c) {
     for (GateId g = 0; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         GateKind want = g < 2 ? G_CONST : g < 2 + c->n_inputs ? G_INPUT : G_THR;
-        if (G->kind != want && !(want == G_THR && G->kind == G_SUM)) {
+        if (G->kind != want && !(want == G_THR && (G->kind == G_SUM || G->kind == G_BIT))) {
             snprintf(msg, sizeof msg, "gate %d: kind %d, expected %d", g, G->kind, want);
             return msg;
         }
@@ -898,8 +945,13 @@ const char *ir_check(const Circuit *c) {
             }
             continue;
         }
-        if (G->level != level + 1) {
-            snprintf(msg, sizeof msg, "gate %d: level %d, expected %d", g, G->level, level + 1);
+        int32_t want_level = level + (G->kind == G_BIT ? 2 : 1);
+        if (G->level != want_level) {
+            snprintf(msg, sizeof msg, "gate %d: level %d, expected %d", g, G->level, want_level);
+            return msg;
+        }
+        if (G->kind == G_BIT && G->bit > 62) {
+            snprintf(msg, sizeof msg, "bit tap %d: bit %d", g, G->bit);
             return msg;
         }
         if (G->lo != 0 || G->hi != 1) {
@@ -974,6 +1026,7 @@ void ir_stats(const Circuit *c, CircuitStats *s) {
             continue;
         }
         s->gates++;
+        s->taps += G->kind == G_BIT;
         s->edges = min64(s->edges + flat[g], INT64_MAX / 4);
         s->by_op[op]++;
         s->edges_by_op[op] = min64(s->edges_by_op[op] + flat[g], INT64_MAX / 4);
@@ -1050,6 +1103,7 @@ void ir_dump(const Circuit *c, FILE *f) {
             fprintf(f, "g%d", t[k].src);
         }
         if (G->kind == G_SUM) fprintf(f, ")  sum in [%lld, %lld]", (long long)G->lo, (long long)G->hi);
+        else if (G->kind == G_BIT) fprintf(f, " + %lld] bit %d", (long long)G->thr, G->bit);
         else fprintf(f, " >= %lld]", (long long)G->thr);
         fprintf(f, "  level %d  group %d  L%d H%d %s\n", G->level, G->group, origin_layer(G->origin),
                 origin_head(G->origin), op_name(origin_op(G->origin)));

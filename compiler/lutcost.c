@@ -13,10 +13,14 @@
  * - an adder of B input bits (a term of weight w over a W'-bit value adds
  *   popcount(|w|) * W' bits) into W output bits costs 2 (B - W) + W LUT4s
  *   or 1.5 (B - W) + 1 LUT6s, and a comparator of its sum with a constant
- *   ceil(W / (K - 1)) more; the sum and one comparator take
+ *   ceil(W / (K - 1)) more (a bit tap of the sum one more: its bit plus
+ *   the carry a constant brings); the sum and one comparator take
  *   2 ceil(log2 B) - 2 LUT4 levels or ceil(1.6 log2 B) - 3 LUT6 levels.
  *   These are fits to the lut4 and lut6 flows on single threshold gates of
  *   8 to 128 inputs (ABC maps the adder into a compressor tree).
+ *
+ * - a sum whose terms are 0/1 gates with weights sharing no bit (a binary
+ *   code) is its wires side by side: no adder.
  *
  * It is an estimate for choosing among lowerings, not a synthesis result;
  * docs/lowering.md lists its error against the lut4 flow.
@@ -106,6 +110,21 @@ static int64_t adder_luts(int64_t bits, int width, int k) {
 
 static int64_t cmp_luts(int width, int k) { return (width + k - 2) / (k - 1); }
 
+/* Node g's terms are 0/1 gates whose |weights| share no bit (a binary
+ * code lo + sum 2^k b_k, complemented or not): its sum is those wires
+ * side by side, no adder. */
+static bool is_bus(const Circuit *c, GateId g) {
+    const Term *t = ir_terms(c, g);
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
+        if (c->gates[t[i].src].kind == G_SUM) return false;
+        uint64_t a = (uint64_t)(t[i].w < 0 ? -t[i].w : t[i].w);
+        if (seen & a) return false;
+        seen |= a;
+    }
+    return true;
+}
+
 /* An adder over g's terms: adds its LUTs to *luts, returns the level at
  * which its bits are ready (one level before a comparator over them ends). */
 static int32_t adder(const Circuit *c, const Node *nd, GateId g, int width, int k, int64_t *luts) {
@@ -118,6 +137,7 @@ static int32_t adder(const Circuit *c, const Node *nd, GateId g, int width, int 
         bits += (int64_t)popcount64(t[i].w) * nd[s].width;
         if (nd[s].lev > in_lev) in_lev = nd[s].lev;
     }
+    if (is_bus(c, g)) return in_lev; /* wires side by side: no adder */
     double lb = bits > 1 ? log2((double)bits) : 0;
     *luts += adder_luts(bits, width, k);
     if (k <= 4) return in_lev + max64(0, (int64_t)(2 * ceil(lb - 1e-9)) - 3);
@@ -142,6 +162,8 @@ int64_t lut_node_luts(const Circuit *c, GateId g, int k) {
     }
     if (!wide) return G->kind == G_SUM ? 0 : 1;
     int w = sum_width(c, g);
+    if (G->kind == G_BIT) return 1 + (G->n_in == 1 && t[0].w == 1 ? 0 : adder_luts(bits, w, k));
+    if (is_bus(c, g)) return G->kind == G_SUM ? 0 : cmp_luts(w, k);
     if (G->kind == G_SUM) return adder_luts(bits, w, k);
     return (G->n_in == 1 ? 0 : adder_luts(bits, w, k)) + cmp_luts(w, k); /* [S >= t]: the comparator only */
 }
@@ -167,10 +189,11 @@ static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
     const Term *t = ir_terms(c, g);
     int w = sum_width(c, g);
     int32_t ready;
-    if (G->n_in == 1 && c->gates[t[0].src].kind == G_SUM) ready = nd[t[0].src].lev; /* [S >= t] */
+    bool one_sum = G->n_in == 1 && c->gates[t[0].src].kind == G_SUM;
+    if (one_sum && (G->kind != G_BIT || t[0].w == 1)) ready = nd[t[0].src].lev; /* [S >= t], a tap of S */
     else ready = adder(c, nd, g, w, k, &luts);
     nd[g].lev = ready + 1;
-    return luts + cmp_luts(w, k);
+    return luts + (G->kind == G_BIT ? 1 : cmp_luts(w, k)); /* a tap: its bit and the carry of a constant */
 }
 
 void lut_cost(const Circuit *c, int k, LutCost *out) {

@@ -58,16 +58,18 @@ static void usage(FILE *f) {
             "wires whatever the depth; --target lut4|lut6: depth and size are the\n"
             "estimated LUT levels and LUTs of a K-input LUT fabric (default thr:\n"
             "threshold levels and wires); --variant threshold|tournament|\n"
-            "tournament_values|div_restoring|and_plain|bits_thermo|bits_slack (the\n"
-            "last two with --bits auto) builds one\n"
+            "tournament_values|div_restoring|and_plain|bits_tap|bits_thermo|\n"
+            "bits_slack (the last two with --bits auto) builds one\n"
             "variant only (compile, verify, stats, vectors; docs/lowering.md).\n"
             "--max-gates G refuses circuits whose estimate exceeds G gates (default\n"
             "%lld); --max-mem M[K|M|G] refuses circuits whose estimated memory\n"
             "exceeds M bytes, and stops (exit 4) a build whose memory passes it\n"
-            "(default 4G; circuit commands); --bits thermo|auto|blocks|tree builds\n"
-            "binary codes from thermometers (default), chooses thermometer or binary\n"
-            "per requantized value by cost within the depth (auto), or builds every\n"
-            "code from adders (docs/lowering.md; circuit commands); --dump prints\n"
+            "(default 4G; circuit commands); --bits thermo|auto|blocks|tree|tap\n"
+            "builds binary codes from thermometers (default), chooses thermometer or\n"
+            "binary per requantized value by cost within the depth (auto), builds\n"
+            "every code from adders (blocks, tree), or takes every code as bit taps\n"
+            "of one adder (tap: a LUT-fabric node, --gates thr only;\n"
+            "docs/lowering.md; circuit commands); --dump prints\n"
             "every gate.  Options are\n"
             "matched exactly and given at most once; \"--\" ends the options (tc0c run\n"
             "MODEL -- --x evaluates the string \"--x\").\n"
@@ -122,8 +124,9 @@ static const OptSpec OPTIONS[] = {
     {"--objective", OPT_STR, 0, 0, "depth|size", offsetof(Args, objective)},
     {"--target", OPT_STR, 0, 0, "thr|lut4|lut6", offsetof(Args, target)},
     {"--variant", OPT_STR, 0, 0,
-     "threshold|tournament|tournament_values|div_restoring|and_plain|bits_thermo|bits_slack", offsetof(Args, variant)},
-    {"--bits", OPT_STR, 0, 0, "thermo|auto|blocks|tree", offsetof(Args, bits)},
+     "threshold|tournament|tournament_values|div_restoring|and_plain|bits_tap|bits_thermo|bits_slack",
+     offsetof(Args, variant)},
+    {"--bits", OPT_STR, 0, 0, "thermo|auto|blocks|tree|tap", offsetof(Args, bits)},
     {"--quiet", OPT_FLAG, 0, 0, NULL, offsetof(Args, quiet)},
     {"--dump", OPT_FLAG, 0, 0, NULL, offsetof(Args, dump)},
     {"--exhaustive", OPT_FLAG, 0, 0, NULL, offsetof(Args, exhaustive)},
@@ -310,6 +313,7 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
                      .max_depth = (int)a->max_depth,
                      .objective = a->objective && !strcmp(a->objective, "size") ? OBJ_SIZE : OBJ_DEPTH,
                      .variant = a->variant,
+                     .threshold_only = a->gates && strcmp(a->gates, "thr") != 0,
                      .target = !a->target || !strcmp(a->target, "thr") ? 0
                                : !strcmp(a->target, "lut4")            ? 4
                                                                        : 6};
@@ -317,11 +321,18 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
         fprintf(stderr, "tc0c %s: --max-depth and --objective size exclude each other\n", cmd);
         return EXIT_USAGE;
     }
+    if (a->bits && !strcmp(a->bits, "tap") && o.threshold_only) {
+        fprintf(stderr, "tc0c %s: --bits tap builds bit taps, which --gates %s cannot write; use --gates thr\n", cmd,
+                a->gates);
+        return EXIT_USAGE;
+    }
     if (a->bits && !strcmp(a->bits, "auto")) { /* thermometer or binary per value (represent.c) */
         lower_opts.repr_auto = true;
     } else if (a->bits && strcmp(a->bits, "thermo") != 0) { /* binary codes from adders (binary.c) */
         lower_opts.bits_adder_min_range = lower_opts.requant_bits_min_range = 0;
-        lower_opts.bits_adder = strcmp(a->bits, "tree") ? BITS_ADDER_BLOCKS : BITS_ADDER_TREE;
+        lower_opts.bits_adder = !strcmp(a->bits, "tree")  ? BITS_ADDER_TREE
+                                : !strcmp(a->bits, "tap") ? BITS_ADDER_TAP
+                                                          : BITS_ADDER_BLOCKS;
     }
     if (!compile_model(*m, &o, cm)) {
         if (cm->below_min_depth) return EXIT_INVALID;

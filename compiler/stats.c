@@ -67,6 +67,7 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
     cJSON_AddNumberToObject(j, "p", m->p);
     cJSON_AddNumberToObject(j, "layers", m->n_layers);
     cJSON_AddNumberToObject(j, "gates", (double)s.gates);
+    cJSON_AddNumberToObject(j, "bit_taps", (double)s.taps); /* among the gates (docs/lowering.md "Bit taps") */
     cJSON_AddNumberToObject(j, "depth", s.depth);
     cJSON_AddNumberToObject(j, "inputs", (double)s.inputs);
     cJSON_AddNumberToObject(j, "outputs", (double)s.outputs);
@@ -125,8 +126,10 @@ cJSON *stats_json(const Model *m, const Compiled *cm) {
 void stats_print(const Model *m, const Compiled *cm, FILE *f) {
     CircuitStats s;
     ir_stats(cm->c, &s);
-    fprintf(f, "%s n=%d: %lld gates, depth %d (paper bound %d), %lld inputs, %lld outputs\n", m->name, cm->n,
-            (long long)s.gates, s.depth, paper_bound(m->n_layers), (long long)s.inputs, (long long)s.outputs);
+    fprintf(f, "%s n=%d: %lld gates", m->name, cm->n, (long long)s.gates);
+    if (s.taps) fprintf(f, " (%lld of them bit taps)", (long long)s.taps);
+    fprintf(f, ", depth %d (paper bound %d), %lld inputs, %lld outputs\n", s.depth, paper_bound(m->n_layers),
+            (long long)s.inputs, (long long)s.outputs);
     fprintf(f, "  edges %lld, max fan-in %lld, max weight %d bits, %d distinct sums, estimate was %lld\n",
             (long long)s.edges, (long long)s.max_fanin, s.max_weight_bits, s.groups, (long long)cm->estimate);
     fprintf(f, "  wires %lld (%lld sum nodes), netlist %lld bytes; estimate was %lld wires, %lld bytes\n",

@@ -285,6 +285,9 @@ typedef enum {
     G_THR,
     G_SUM, /* a sum node: an integer sum_i w_i x_i over older gates and sum
             * nodes, no threshold; shared by every gate and form reading it */
+    G_BIT, /* a bit tap: bit `bit` of the two's complement of sum_i w_i x_i +
+            * thr; a LUT-target node (the bit of an adder, a wire there),
+            * two threshold levels (docs/lowering.md "Bit taps") */
 } GateKind;
 
 /* Where a gate came from, for reports and Verilog comments. */
@@ -325,11 +328,12 @@ typedef struct {
 
 typedef struct {
     uint8_t kind;    /* GateKind */
+    uint8_t bit;     /* G_BIT only: the bit index, 0..62 */
     int32_t level;   /* threshold depth: constants and inputs 0; a sum node
                       * has the level of its deepest input (sums cost none) */
     uint32_t n_in;   /* fan-in: stored terms (a sum node read counts once) */
     size_t term_off; /* first term in Circuit.terms */
-    int64_t thr;     /* G_THR only */
+    int64_t thr;     /* G_THR: the threshold; G_BIT: the constant added */
     int64_t lo, hi;  /* the node's value range: [0,1] for a gate, term-wise for a sum */
     int32_t group;   /* sum group: gates with identical terms share it (-1: sum node) */
     Origin origin;
@@ -416,6 +420,16 @@ static inline bool ir_is_sum(const Circuit *c, GateId g) { return c->gates[g].ki
 _Noreturn void ir_refuse(const Circuit *c, const char *why);
 /* Small helpers built on ir_thr. */
 GateId ir_and(Circuit *c, GateId a, GateId b);
+/* The bit tap: bit j (0..62) of the two's complement of f's value (with
+ * its constant), a G_BIT node over f's terms (shared as a sum node from 2
+ * terms on, so that the taps of one value read one adder); constant when
+ * f has no terms.  Level: f's deepest term + 2. */
+GateId ir_bit(Circuit *c, const Form *f, int j);
+static inline bool ir_has_taps(const Circuit *c) {
+    for (GateId g = 0; g < c->n_gates; g++)
+        if (c->gates[g].kind == G_BIT) return true;
+    return false;
+}
 GateId ir_or(Circuit *c, GateId a, GateId b);
 GateId ir_not(Circuit *c, GateId a);
 
@@ -436,7 +450,8 @@ const char *ir_check(const Circuit *c);
 int32_t ir_depth(const Circuit *c);
 
 typedef struct {
-    int64_t gates; /* threshold gates */
+    int64_t gates; /* threshold gates and bit taps */
+    int64_t taps;  /* bit taps among them */
     int64_t inputs, outputs;
     int64_t sums;      /* sum nodes */
     int64_t wires;     /* the shared DAG: terms of all sum nodes and gates */
@@ -520,6 +535,7 @@ typedef struct {
 typedef enum {
     BITS_ADDER_BLOCKS, /* blocks of bits_block operands, one step each (binary.c) */
     BITS_ADDER_TREE,   /* a compressor tree of full adders */
+    BITS_ADDER_TAP,    /* bit taps of one adder (G_BIT; LUT targets) */
 } BitsAdder;
 
 /* bits_adder_min_range: val_bits of a value without a thermometer whose
@@ -754,6 +770,7 @@ typedef struct {
     Objective objective;
     const char *variant; /* a switch's name ("tournament", ...) or "threshold": build only that; NULL: choose */
     int target;          /* 0: threshold gates and levels; 4 or 6: estimated K-input LUTs and LUT levels (lutcost.c) */
+    bool threshold_only; /* threshold gates only (--gates maj, cells): no bit taps in the choice */
 } CompileOpts;
 
 /* The pre-build estimate (estimate.c; docs/lowering.md "The size guard"):

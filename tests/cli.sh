@@ -84,10 +84,10 @@ A=models/anbn.json
 expect 1 "--max-depth needs a whole number from 1" "$T" stats $A -n 4 --max-depth 0
 expect 1 "--max-depth needs a whole number" "$T" stats $A -n 4 --max-depth x
 expect 1 "--objective takes depth|size, got 'wires'" "$T" stats $A -n 4 --objective wires
-expect 1 "--variant takes threshold|tournament|tournament_values|div_restoring|and_plain|bits_thermo|bits_slack" "$T" verify $A -n 4 --variant fast
+expect 1 "--variant takes threshold|tournament|tournament_values|div_restoring|and_plain|bits_tap|bits_thermo|bits_slack" "$T" verify $A -n 4 --variant fast
 # every variant the message lists is accepted (a choices list past the
 # parser's buffer once cut the last ones off)
-for v in threshold tournament tournament_values div_restoring and_plain bits_thermo bits_slack; do
+for v in threshold tournament tournament_values div_restoring and_plain bits_tap bits_thermo bits_slack; do
   expect 0 "lowering: variant" "$T" stats $A -n 4 --variant $v --bits auto --target lut4
 done
 expect 1 "exclude each other" "$T" stats $A -n 4 --max-depth 9 --objective size

@@ -48,7 +48,9 @@ static void eval_all(const Circuit *c, uint64_t x, int64_t *v) {
         const Term *t = ir_terms(c, g);
         int64_t s = 0;
         for (uint32_t k = 0; k < c->gates[g].n_in; k++) s += v[t[k].src] * t[k].w;
-        v[g] = c->gates[g].kind == G_SUM ? s : s >= c->gates[g].thr; /* a sum node's value is its sum */
+        const Gate *G = &c->gates[g];
+        if (G->kind == G_BIT) v[g] = floor_div(s + G->thr, (int64_t)1 << G->bit) & 1; /* bit of the two's complement */
+        else v[g] = G->kind == G_SUM ? s : s >= G->thr; /* a sum node's value is its sum */
     }
 }
 
@@ -1029,6 +1031,111 @@ static void test_lut_cost(void) {
     ir_free(c);
 }
 
+/* ir_bit (bit taps, docs/lowering.md "Bit taps"): random forms over 6
+ * inputs with a nested sum node, every bit from 0 to past the top, against
+ * the form's own value on all 64 assignments, through the naive evaluator
+ * and eval.c (one lane per assignment); the checker, the level (+2),
+ * hashing (the constant counts modulo 2^(j+1)), constant folding, and the
+ * LUT model's rules for taps and for binary codes (no adder). */
+static void test_taps(void) {
+    int checked = 0;
+    for (int rep = 0; rep < 300; rep++) {
+        Circuit *c = ir_new(6);
+        GateId in[6];
+        int64_t w[6];
+        for (int i = 0; i < 6; i++) in[i] = ir_input(i), w[i] = rnd(41) - 20;
+        Form inner = form_of(0, 4, in, w);
+        ir_form_share(c, &inner); /* a sum node term, as a requantized accumulator has */
+        Form f;
+        form_init(&f, rnd(201) - 100);
+        form_add(&f, &inner, rnd(2) ? 1 : -3);
+        form_add_term(&f, in[4], w[4]);
+        form_add_term(&f, in[5], w[5]);
+        form_free(&inner);
+        GateId taps[12];
+        for (int j = 0; j < 12; j++) {
+            taps[j] = ir_bit(c, &f, j);
+            ir_add_output(c, taps[j]);
+            Form g;
+            form_copy(&g, &f);
+            g.c += (int64_t)1 << (j + 1); /* the same bit */
+            CHECK(ir_bit(c, &g, j) == taps[j], "tap rep %d bit %d: c + 2^(j+1) is not the same node", rep, j);
+            form_free(&g);
+            const Gate *T = &c->gates[taps[j]];
+            if (T->kind == G_BIT) {
+                int32_t lv = 0;
+                const Term *t = ir_terms(c, taps[j]);
+                for (uint32_t k = 0; k < T->n_in; k++)
+                    lv = c->gates[t[k].src].level > lv ? c->gates[t[k].src].level : lv;
+                CHECK(T->level == lv + 2 && T->bit == j, "tap rep %d bit %d: level %d (want %d), bit %d", rep, j,
+                      T->level, lv + 2, T->bit);
+            }
+        }
+        CHECK(ir_check(c) == NULL, "taps rep %d: checker: %s", rep, ir_check(c));
+        uint64_t in_words[6], out[12];
+        for (int i = 0; i < 6; i++) { /* lane x holds assignment x */
+            in_words[i] = 0;
+            for (uint64_t x = 0; x < 64; x++) in_words[i] |= ((x >> i) & 1) << x;
+        }
+        Evaluator *e = eval_new(c);
+        eval_run(e, in_words, out);
+        eval_free(e);
+        int64_t *v = xcalloc((size_t)c->n_gates, sizeof *v);
+        for (uint64_t x = 0; x < 64; x++) {
+            eval_all(c, x, v);
+            int64_t val = f.c;
+            for (int i = 0; i < f.n; i++) val += f.t[i].w * v[f.t[i].src];
+            for (int j = 0; j < 12; j++) {
+                int want = (int)(floor_div(val, (int64_t)1 << j) & 1);
+                CHECK(v[taps[j]] == want && (int)((out[j] >> x) & 1) == want,
+                      "tap rep %d bit %d x %llu: naive %lld, eval.c %d, want %d (value %lld)", rep, j,
+                      (unsigned long long)x, (long long)v[taps[j]], (int)((out[j] >> x) & 1), want, (long long)val);
+                checked++;
+            }
+        }
+        free(v);
+        form_free(&f);
+        ir_free(c);
+    }
+    CHECK(checked == 300 * 64 * 12, "taps: %d checks", checked);
+    /* constants: no terms, or one value of x >> j */
+    Circuit *c = ir_new(2);
+    Form k;
+    form_init(&k, 5);
+    CHECK(ir_bit(c, &k, 0) == GATE_CONST1 && ir_bit(c, &k, 1) == GATE_CONST0 && ir_bit(c, &k, 2) == GATE_CONST1,
+          "taps of the constant 5");
+    form_add_term(&k, ir_input(0), 1); /* 5 or 6: bit 2 is 1 either way */
+    CHECK(ir_bit(c, &k, 2) == GATE_CONST1 && ir_bit(c, &k, 3) == GATE_CONST0, "taps of 5 + x0");
+    CHECK(c->gates[ir_bit(c, &k, 0)].kind == G_BIT, "bit 0 of 5 + x0 is not a tap");
+    form_free(&k);
+    ir_free(c);
+    /* LUT model: a tap of an 8-input sum is its adder (materialized once for
+     * both taps) and one LUT each; a binary code read by a comparator is
+     * no adder, only the comparator (8 bits: ceil(8 / 3) = 3 LUT4s) */
+    c = ir_new(16);
+    GateId in[16];
+    int64_t one[16], pow2[16];
+    for (int i = 0; i < 16; i++) in[i] = ir_input(i), one[i] = 1, pow2[i] = (int64_t)1 << i;
+    Form f = form_of(0, 8, in, one);
+    ir_add_output(c, ir_bit(c, &f, 1));
+    LutCost a = lut_of(c, 4);
+    ir_add_output(c, ir_bit(c, &f, 2));
+    LutCost b = lut_of(c, 4);
+    CHECK(b.luts == a.luts + 1 && b.depth == a.depth, "a second tap of one sum: %lld LUT4s (%lld + 1), depth %d (%d)",
+          (long long)b.luts, (long long)a.luts, b.depth, a.depth);
+    CHECK(a.luts == 2 * (8 - 4) + 4 + 1, "a tap of an 8-input sum: %lld LUT4s (adder 12 + 1)", (long long)a.luts);
+    form_free(&f);
+    ir_free(c);
+    c = ir_new(16);
+    f = form_of(0, 8, in + 8, pow2);
+    ir_add_output(c, ir_thr(c, &f, 100));
+    a = lut_of(c, 4);
+    CHECK(a.luts == 3 && a.depth == 1, "a comparator of an 8-bit code: %lld LUT4s at depth %d (3, 1)",
+          (long long)a.luts, a.depth);
+    form_free(&f);
+    ir_free(c);
+}
+
 int main(void) {
     test_forms();
     test_normal_form();
@@ -1047,5 +1154,6 @@ int main(void) {
     test_refusals();
     test_majority();
     test_lut_cost();
+    test_taps();
     return check_done("test_ir");
 }

@@ -733,9 +733,11 @@ static Val b_adder(Circuit *c, Val *x, int p, int64_t *g, int *d) {
               (long long)bound);
     }
     printf("    adder %s block %d split %d p=%d: range %lld, %d bits, %lld gates (thermometer: %lld + %d), level %d\n",
-           lower_opts.bits_adder == BITS_ADDER_TREE ? "tree" : "blocks", lower_opts.bits_block,
-           lower_opts.bits_split_terms, p, (long long)(z.hi - z.lo), z.nbits, (long long)made, (long long)(z.hi - z.lo),
-           z.nbits - 1, lvl);
+           lower_opts.bits_adder == BITS_ADDER_TREE  ? "tree"
+           : lower_opts.bits_adder == BITS_ADDER_TAP ? "tap"
+                                                     : "blocks",
+           lower_opts.bits_block, lower_opts.bits_split_terms, p, (long long)(z.hi - z.lo), z.nbits, (long long)made,
+           (long long)(z.hi - z.lo), z.nbits - 1, lvl);
     *g = -1;
     *d = -1;
     return z; /* run_prim reads the bits */
@@ -829,7 +831,8 @@ static void test_binary_adders(void) {
         BitsAdder how;
         int block, split, depth;
     } ways[] = {{BITS_ADDER_BLOCKS, 0, 0, 2},  {BITS_ADDER_BLOCKS, 0, 4, 4}, {BITS_ADDER_BLOCKS, 2, 0, -1},
-                {BITS_ADDER_BLOCKS, 3, 4, -1}, {BITS_ADDER_TREE, 0, 0, -1},  {BITS_ADDER_TREE, 0, 4, -1}};
+                {BITS_ADDER_BLOCKS, 3, 4, -1}, {BITS_ADDER_TREE, 0, 0, -1},  {BITS_ADDER_TREE, 0, 4, -1},
+                {BITS_ADDER_TAP, 0, 0, 3}}; /* a tap: 2 levels, the clamp 1 more */
     LowerOpts saved = lower_opts;
     for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
         lower_opts.bits_adder = ways[w].how;
@@ -1137,7 +1140,19 @@ static int rb_divr2(const int64_t *y, int p, int64_t *out) {
     return 1;
 }
 
+static void test_binary_prims_with(BitsAdder how);
+/* the primitives over operands built by the one-step adder (the default),
+ * then over operands that are bit taps (--bits tap; the primitives' own
+ * codes of sums are taps too) */
 static void test_binary_prims(void) {
+    LowerOpts saved = lower_opts;
+    test_binary_prims_with(BITS_ADDER_BLOCKS);
+    test_binary_prims_with(BITS_ADDER_TAP);
+    lower_opts = saved;
+}
+
+static void test_binary_prims_with(BitsAdder how) {
+    lower_opts.bits_adder = how;
     static const BinPrim bp[] = {
         {"bin_ge", 2, {0, 1}, bb_ge, rb_ge, false},
         {"bin_product", 2, {0, 1}, bb_mul, rb_mul, false},

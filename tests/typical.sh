@@ -117,13 +117,73 @@ if [ $asan -eq 0 ]; then
   v=$("$T" stats models/typical/a.json -n 2 --quiet --target lut4 --objective size 2>&1 | grep '^lowering:')
   case $v in *"variant div_restoring=f,"*) ok ;; *) bad "typical a --target lut4 --objective size: $v" ;; esac
 fi
-if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
-  wrap=build/tests/tc0c-div-restoring
+# icarus_d NAME OPTION...: Icarus runs (d) at n = 2 on all 16 strings,
+# compiled with OPTION... (a wrapper around $T, since sim/sim.sh takes a
+# compiler, not options)
+icarus_d() {
+  local name=$1 wrap=build/tests/tc0c-$1
+  shift
   mkdir -p build/tests
-  printf '#!/bin/sh\nexec %s "$@" --variant div_restoring\n' "$(cd "$(dirname "$T")" && pwd)/$(basename "$T")" >"$wrap"
+  printf '#!/bin/sh\nexec %s "$@" %s\n' "$(cd "$(dirname "$T")" && pwd)/$(basename "$T")" "$*" >"$wrap"
   chmod +x "$wrap"
-  out=$(TC0C=$wrap VECTORS=16 SIM_DIR=build/sim/typical_d_n2_div_restoring sim/sim.sh models/typical/d.json 2 0 icarus thr 2>&1)
-  case $out in *"icarus: PASS  16 vectors checked, 0 mismatches"*) ok ;; *) bad "Icarus typical d n=2 div_restoring: $out" ;; esac
+  out=$(TC0C=$wrap VECTORS=16 SIM_DIR=build/sim/typical_d_n2_$name sim/sim.sh models/typical/d.json 2 0 icarus thr 2>&1)
+  case $out in *"icarus: PASS  16 vectors checked, 0 mismatches"*) ok ;; *) bad "Icarus typical d n=2 $*: $out" ;; esac
+}
+if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then icarus_d div-restoring --variant div_restoring; fi
+
+# Bit taps (--bits tap, binary.c tap_bits; docs/lowering.md "Bit taps"):
+# every typical model verifies with each requantized value and binary code
+# tapped from its adder, on every string at n = 1..3 (1..2 under ASan) and
+# 1000 random strings at n = 8; on (a) at n = 2 the query/key/value
+# requantization's LUT4 estimate falls below a third of the thermometer
+# variant's; the LUT size and depth choices take bits_tap; --gates maj
+# refuses taps (exit 1) and the LUT choice then builds none; Icarus runs
+# (d) at n = 2 on all 16 strings (about 50 s).
+tap_ns="1 2 3"
+[ $asan -eq 1 ] && tap_ns="1 2"
+for m in a b c d e; do
+  [ -f models/typical/$m.json ] || continue
+  for n in $tap_ns; do
+    out=$("$T" verify models/typical/$m.json -n $n --bits tap --quiet 2>&1) && ok || bad "verify $m -n $n --bits tap: $out"
+  done
+  [ $asan -eq 1 ] && continue
+  out=$("$T" verify models/typical/$m.json -n 8 --random 1000 --seed 9 --bits tap --quiet 2>&1) && ok ||
+    bad "verify $m -n 8 --random 1000 --bits tap: $out"
+done
+if [ $asan -eq 0 ]; then
+  opluts() { "$T" stats models/typical/a.json -n 2 --quiet --target lut4 "${@:2}" 2>&1 | awk -v op="$1" '$1 == op { print $(NF - 2) }'; }
+  qt=$(opluts qkv --variant bits_tap) qh=$(opluts qkv --variant threshold)
+  [ -n "$qt" ] && [ -n "$qh" ] && [ $((qt * 3)) -lt "$qh" ] && ok ||
+    bad "typical a: qkv LUT4 estimate with taps '$qt' not under a third of the thermometers' '$qh'"
+  for obj in "--objective size" ""; do
+    v=$("$T" stats models/typical/a.json -n 2 --quiet --target lut4 $obj 2>&1 | grep '^lowering:')
+    case $v in *"bits_tap=1"*) ok ;; *) bad "typical a --target lut4 $obj does not take bits_tap: $v" ;; esac
+  done
+  expect_rc() { local want=$1; shift; "$@" >/dev/null 2>&1; [ $? -eq "$want" ]; }
+  majdir=build/tests/typical-maj-$([ $asan -eq 1 ] && echo asan || echo normal)
+  expect_rc 1 "$T" compile models/typical/d.json -n 2 --bits tap --gates maj -o "$majdir" --quiet && ok ||
+    bad "compile --bits tap --gates maj: not a usage error"
+  rm -rf "$majdir"
+  out=$("$T" compile models/typical/d.json -n 1 --target lut4 --gates cells -o "$majdir" 2>&1) &&
+    grep -q "tc0c_mthr" "$majdir/typical_d_n1.v" && ! grep -q "bit taps" "$majdir/typical_d_n1.v" && ok ||
+    bad "compile --target lut4 --gates cells: failed or built taps: $out"
+  case $out in *"lowering: variant"*) case $out in *bits_tap*) bad "--gates cells: the choice took bits_tap" ;; *) ok ;; esac ;;
+    *) bad "--gates cells: no lowering line: $out" ;; esac
+  rm -rf "$majdir"
+fi
+if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
+  icarus_d bits-tap --bits tap
+  # the taps' Verilog (their own wires, a lint waiver for the unused bits)
+  # is lint-clean: verilator -Wall silent, iverilog -g2005 compiles it
+  lintdir=build/tests/typical-tap-lint
+  rm -rf "$lintdir"
+  "$T" compile models/typical/d.json -n 1 --bits tap -o "$lintdir" --quiet >/dev/null 2>&1 &&
+    grep -q "bit taps of adders" "$lintdir/typical_d_n1.v" && ok || bad "compile d -n 1 --bits tap: no taps written"
+  msg=$(verilator --lint-only -Wall "$lintdir/typical_d_n1.v" 2>&1) && [ -z "$msg" ] && ok ||
+    bad "verilator --lint-only -Wall on the tap netlist: $msg"
+  msg=$(iverilog -g2005 -o "$lintdir/a.vvp" "$lintdir/typical_d_n1.v" 2>&1) && [ -z "$msg" ] && ok ||
+    bad "iverilog -g2005 on the tap netlist: $msg"
+  rm -rf "$lintdir"
 fi
 
 if [ $asan -eq 0 ] && [ "${TYPICAL_SIM:-1}" = 1 ]; then
