@@ -565,7 +565,8 @@ Val val_div_restoring(Circuit *c, const Val *n, const Val *z, int64_t qlo, int64
     int zb = bit_length(z->hi - z->lo), nb = bit_length(Q);
     if (Q < 2 || zb == 0 || nb + bit_length(z->hi) > 60) return val_div(c, n, z, qlo, qhi);
     GateId *zbits = xmalloc(sizeof *zbits * (size_t)zb);
-    if (!form_bits(c, z, BITS_ADDER_TREE, zbits)) {
+    /* Z's bits: taps of its adder where taps are on (LUT targets), else a tree */
+    if (!form_bits(c, z, lower_opts.bits_adder == BITS_ADDER_TAP ? BITS_ADDER_TAP : BITS_ADDER_TREE, zbits)) {
         free(zbits);
         return val_div(c, n, z, qlo, qhi);
     }
