@@ -434,6 +434,44 @@ void val_code_form(Circuit *c, const Val *x, Form *f) {
     ir_form_share_min(c, f, 2);
 }
 
+/* [x >= t] for a binary x whose code form is fx (val_code_form).  With
+ * bit taps on (LUT targets) and 6 or more bits, split at s = nbits / 2: u
+ * = t - lo, H and L the code's high and low bits, A = [H >= (u >> s) + 1],
+ * E = [H >= u >> s], G = [L >= u mod 2^s]: [x >= t] = [2A + E + G >= 2]
+ * (A implies E).  The A, E and G gates are comparators of half the bits,
+ * shared by every threshold of x (structural hashing), so a table's
+ * comparators cost one 3-input gate each instead of one of all the bits. */
+GateId val_code_ge(Circuit *c, const Val *x, const Form *fx, int64_t t) {
+    int nb = x->nbits;
+    int64_t u = t - x->lo;
+    if (lower_opts.bits_adder != BITS_ADDER_TAP || !val_is_binary(x) || nb < 6 || u <= 0 || u > x->hi - x->lo)
+        return ir_thr(c, fx, t);
+    int s = nb / 2;
+    Form h, l;
+    form_init(&h, 0);
+    form_init(&l, 0);
+    for (int k = 0; k < nb; k++) {
+        if (k < s) form_add_term(&l, x->bits[k], (int64_t)1 << k);
+        else form_add_term(&h, x->bits[k], (int64_t)1 << (k - s));
+    }
+    int64_t uh = u >> s, ul = u & (((int64_t)1 << s) - 1);
+    GateId e = ir_thr(c, &h, uh), g;
+    if (ul == 0) {
+        g = e; /* [H >= uh] alone */
+    } else {
+        Form m;
+        form_init(&m, 0);
+        form_add_term(&m, ir_thr(c, &h, uh + 1), 2);
+        form_add_term(&m, e, 1);
+        form_add_term(&m, ir_thr(c, &l, ul), 1);
+        g = ir_thr(c, &m, 2);
+        form_free(&m);
+    }
+    form_free(&h);
+    form_free(&l);
+    return g;
+}
+
 GateId val_ge_val(Circuit *c, const Val *x, const Val *y) {
     if (x->lo >= y->hi) return GATE_CONST1;
     if (x->hi < y->lo) return GATE_CONST0;

@@ -387,7 +387,9 @@ static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const 
         zlo += w.lo;
         zhi += w.hi;
         val_free(&w);
-        val_thermo(c, &H->S[j]);
+        /* the bit tables read s_j's thermometer; a code tapped from its
+         * adder (LUT targets) they read in binary (val_code_ge) */
+        if (!(lower_opts.bits_adder == BITS_ADDER_TAP && val_is_binary(&H->S[j]))) val_thermo(c, &H->S[j]);
         for (int b = 0; b < wbits; b++) {
             Val bv = table(H->C, &H->S[j], H->bt + ((size_t)b << p));
             wb[j * wbits + b] = val_ge(c, &bv, 1);

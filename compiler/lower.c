@@ -217,7 +217,7 @@ Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
     form_init(&f, f0);
     for (int64_t k = 1; k <= x->hi - x->lo; k++) {
         int64_t fk = table[x->lo + k - pmin(p)], d = fk - table[x->lo + k - 1 - pmin(p)];
-        if (d) form_add_term(&f, binary ? ir_thr(c, &fx, x->lo + k) : x->thermo[k - 1], d); /* [x >= lo + k] */
+        if (d) form_add_term(&f, binary ? val_code_ge(c, x, &fx, x->lo + k) : x->thermo[k - 1], d); /* [x >= lo + k] */
         lo = min64(lo, fk);
         hi = max64(hi, fk);
     }

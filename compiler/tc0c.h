@@ -669,6 +669,10 @@ GateId val_ge_val(Circuit *c, const Val *x, const Val *y);
  * its form (f initialized here).  val_table over a binary value reads it:
  * one gate [x >= lo + k] per change point of the table, depth + 1. */
 void val_code_form(Circuit *c, const Val *x, Form *f);
+/* [x >= t] over x's code form fx; with bit taps on and 6 or more bits, one
+ * 3-input gate over comparators of the code's two halves (shared by all
+ * of x's thresholds: docs/lowering.md "Bit taps"). */
+GateId val_code_ge(Circuit *c, const Val *x, const Form *fx, int64_t t);
 /* Leftmost maximum: n(n-1)/2 comparisons [x_j >= x_k] (j < k; with ties
  * also j > k), flags[j] = [x_j > x_k (k < j), x_j >= x_k (k > j)] (n
  * gates, depth + 2), ties[j] = [x_j >= x_k for all k] (n gates); *m (when

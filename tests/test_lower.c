@@ -1022,9 +1022,34 @@ static Val table_bin(Circuit *c, Val *x, int p, int64_t (*fn)(int64_t, int), int
     for (int64_t v = pmin(p); v <= pmax(p); v++) t[v - pmin(p)] = fn(v, p);
     for (int64_t v = x[0].lo + 1; v <= x[0].hi; v++) changes += t[v - pmin(p)] != t[v - 1 - pmin(p)];
     Val y = val_table(c, &x[0], t, p);
-    free(t);
     *g = changes;
     *d = changes ? 1 : -1; /* no change point: a constant */
+    int nb = x[0].nbits;
+    if (lower_opts.bits_adder == BITS_ADDER_TAP && nb >= 6 && changes) {
+        /* val_code_ge: per change point u = v - lo (u >> s = uh, u mod 2^s
+         * = ul, s = nb / 2) the bank gates [H >= uh] (uh > 0), and when ul >
+         * 0 also [H >= uh + 1] (below 2^(nb-s)), [L >= ul] and one gate
+         * over the three; the bank gates are shared */
+        int s = nb / 2;
+        int64_t hmax = ((int64_t)1 << (nb - s)) - 1, combines = 0, banks = 0;
+        bool *hset = xcalloc((size_t)hmax + 2, 1), *lset = xcalloc((size_t)1 << s, 1);
+        for (int64_t v = x[0].lo + 1; v <= x[0].hi; v++) {
+            if (t[v - pmin(p)] == t[v - 1 - pmin(p)]) continue;
+            int64_t u = v - x[0].lo, uh = u >> s, ul = u & (((int64_t)1 << s) - 1);
+            if (uh > 0) hset[uh] = true;
+            if (ul == 0) continue;
+            if (uh + 1 <= hmax) hset[uh + 1] = true;
+            lset[ul] = true;
+            combines++;
+        }
+        for (int64_t k = 0; k <= hmax; k++) banks += hset[k];
+        for (int64_t k = 0; k < ((int64_t)1 << s); k++) banks += lset[k];
+        free(hset);
+        free(lset);
+        *g = banks + combines;
+        *d = combines ? 2 : 1;
+    }
+    free(t);
     return y;
 }
 static Val bb_table(Circuit *c, Val *x, int p, int64_t *g, int *d) { return table_bin(c, x, p, table_fn, g, d); }
