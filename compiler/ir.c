@@ -795,6 +795,13 @@ GateId ir_bit(Circuit *c, const Form *f, int j) {
     }
     /* only the constant modulo 2^(j+1) matters */
     int64_t k = j == 62 ? m.c : m.c - floor_div(m.c, 2 * span) * (2 * span);
+    if (m.n == 1 && c->gates[m.t[0].src].kind != G_SUM) { /* w x + k: the constant, x or NOT x */
+        GateId x = m.t[0].src;
+        int64_t w = m.t[0].w;
+        bool b0 = floor_div(m.c, span) & 1, b1 = floor_div(m.c + w, span) & 1; /* bounds: no overflow */
+        form_free(&m);
+        return b0 == b1 ? (b0 ? GATE_CONST1 : GATE_CONST0) : b1 ? x : ir_not(c, x);
+    }
     uint32_t nin = (uint32_t)m.n;
     reserve(c, nin);
     uint64_t ht = hash_terms(m.t, nin), hg = hash_bit(ht, k, j);

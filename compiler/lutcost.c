@@ -162,7 +162,7 @@ int64_t lut_node_luts(const Circuit *c, GateId g, int k) {
     }
     if (!wide) return G->kind == G_SUM ? 0 : 1;
     int w = sum_width(c, g);
-    if (G->kind == G_BIT) return 1 + (G->n_in == 1 && t[0].w == 1 ? 0 : adder_luts(bits, w, k));
+    if (G->kind == G_BIT) return 1 + (G->n_in == 1 && popcount64(t[0].w) == 1 ? 0 : adder_luts(bits, w, k));
     if (is_bus(c, g)) return G->kind == G_SUM ? 0 : cmp_luts(w, k);
     if (G->kind == G_SUM) return adder_luts(bits, w, k);
     return (G->n_in == 1 ? 0 : adder_luts(bits, w, k)) + cmp_luts(w, k); /* [S >= t]: the comparator only */
@@ -175,6 +175,10 @@ static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
     if (G->kind == G_SUM) {
         /* absorbed into its readers' LUTs unless a wide gate reads it */
         if (!nd[g].wide_reader) return 0;
+        if (is_bus(c, g)) { /* wires side by side, however few */
+            nd[g].lev = adder(c, nd, g, nd[g].width, k, &luts);
+            return luts;
+        }
         if (nd[g].n >= 0 && nd[g].n <= k) {
             nd[g].lev = support_level(nd, g) + 1;
             return nd[g].width;
@@ -189,8 +193,9 @@ static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
     const Term *t = ir_terms(c, g);
     int w = sum_width(c, g);
     int32_t ready;
+    /* [S >= t]; a tap of 2^m S or -2^m S (shifted or complemented wires) */
     bool one_sum = G->n_in == 1 && c->gates[t[0].src].kind == G_SUM;
-    if (one_sum && (G->kind != G_BIT || t[0].w == 1)) ready = nd[t[0].src].lev; /* [S >= t], a tap of S */
+    if (one_sum && (G->kind != G_BIT || popcount64(t[0].w) == 1)) ready = nd[t[0].src].lev;
     else ready = adder(c, nd, g, w, k, &luts);
     nd[g].lev = ready + 1;
     return luts + (G->kind == G_BIT ? 1 : cmp_luts(w, k)); /* a tap: its bit and the carry of a constant */

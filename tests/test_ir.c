@@ -1106,7 +1106,11 @@ static void test_taps(void) {
           "taps of the constant 5");
     form_add_term(&k, ir_input(0), 1); /* 5 or 6: bit 2 is 1 either way */
     CHECK(ir_bit(c, &k, 2) == GATE_CONST1 && ir_bit(c, &k, 3) == GATE_CONST0, "taps of 5 + x0");
-    CHECK(c->gates[ir_bit(c, &k, 0)].kind == G_BIT, "bit 0 of 5 + x0 is not a tap");
+    GateId b0 = ir_bit(c, &k, 0), b1 = ir_bit(c, &k, 1); /* 5 + x0: bit 0 is NOT x0, bit 1 is x0 */
+    CHECK(b1 == ir_input(0) && c->gates[b0].kind == G_THR, "taps of 5 + x0: bit 1 %d (want x0), bit 0 kind %d", b1,
+          c->gates[b0].kind);
+    form_add_term(&k, ir_input(1), 3); /* two terms: a tap */
+    CHECK(c->gates[ir_bit(c, &k, 0)].kind == G_BIT, "bit 0 of 5 + x0 + 3 x1 is not a tap");
     form_free(&k);
     ir_free(c);
     /* LUT model: a tap of an 8-input sum is its adder (materialized once for
@@ -1124,6 +1128,35 @@ static void test_taps(void) {
     CHECK(b.luts == a.luts + 1 && b.depth == a.depth, "a second tap of one sum: %lld LUT4s (%lld + 1), depth %d (%d)",
           (long long)b.luts, (long long)a.luts, b.depth, a.depth);
     CHECK(a.luts == 2 * (8 - 4) + 4 + 1, "a tap of an 8-input sum: %lld LUT4s (adder 12 + 1)", (long long)a.luts);
+    form_free(&f);
+    ir_free(c);
+    /* the same tap of -S (a form whose first weight is negative reads its
+     * sum node with weight -1: complemented wires, no second adder) */
+    c = ir_new(16);
+    int64_t neg[16];
+    for (int i = 0; i < 16; i++) neg[i] = -1;
+    f = form_of(0, 8, in, neg);
+    GateId tn = ir_bit(c, &f, 1);
+    CHECK(c->gates[tn].kind == G_BIT && ir_terms(c, tn)[0].w == -1, "a tap of -S does not read S with weight -1");
+    ir_add_output(c, tn);
+    b = lut_of(c, 4);
+    CHECK(b.luts == a.luts && b.depth == a.depth, "a tap of -S: %lld LUT4s at depth %d, S's %lld at %d",
+          (long long)b.luts, b.depth, (long long)a.luts, a.depth);
+    form_free(&f);
+    ir_free(c);
+    /* a binary code of 3 bits (fewer than K) is wires too: only the
+     * comparator of a gate that reads it with another signal */
+    c = ir_new(16);
+    f = form_of(0, 3, in, pow2);
+    ir_form_share_min(c, &f, 2);
+    form_add_term(&f, in[3], 1);
+    form_add_term(&f, in[4], 1);
+    ir_add_output(c, ir_thr(c, &f, 6));
+    a = lut_of(c, 4);
+    /* the gate's adder: 5 bits into 4 (2 (5 - 4) + 4 = 6, 2 ceil(log2 5) - 3
+     * = 3 levels), its comparator ceil(4 / 3) = 2 more; the code nothing */
+    CHECK(a.luts == 8 && a.depth == 4, "a 3-bit code and two bits compared: %lld LUT4s at depth %d (8, 4)",
+          (long long)a.luts, a.depth);
     form_free(&f);
     ir_free(c);
     c = ir_new(16);
