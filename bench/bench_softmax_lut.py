@@ -19,7 +19,8 @@ default vocabulary has 16 letters: 5 bits per token.  Yosys runs are cached by n
 gates, threshold depth, LUT4s, LUT4 depth, the ratios to the RTL, Yosys CPU
 seconds and peak memory (MiB), and the compiler's own time and peak memory.
 
-usage: python3 bench/bench_softmax_lut.py [--ps 4,5,6] [--ns 2,3] [--vocab V] [--d-ff F] [--timeout S]
+usage: python3 bench/bench_softmax_lut.py [--ps 4,5,6] [--ns 2,3] [--vocab V] [--d-ff F] [--layers L]
+       [--points threshold,lut4 size] [--timeout S]
 (--d-ff F: the model also has an FFN of width F with the GELU table, so the
 tables and the requantizations of a typical model are measured too)
 """
@@ -39,15 +40,16 @@ POINTS = [("threshold", ["--variant", "threshold"]),
           ("lut4 size", ["--target", "lut4", "--objective", "size"])]
 
 
-def write_model(p, vocab, out, d_ff=0):
+def write_model(p, vocab, out, d_ff=0, layers=1):
     """the one-head softmax model; d_ff > 0 adds an FFN of that width with
-    the GELU table (the typical models' activation)"""
+    the GELU table (the typical models' activation); layers > 1 stacks
+    that many such layers"""
     gen_typical.VOCAB = [chr(ord("a") + i) for i in range(vocab)]
-    tag = f"softmax_p{p}_v{vocab}" + (f"_f{d_ff}" if d_ff else "")
+    tag = f"softmax_p{p}_v{vocab}" + (f"_f{d_ff}" if d_ff else "") + (f"_l{layers}" if layers > 1 else "")
     ffn = f", an FFN d_ff {d_ff} with the GELU table" if d_ff else ""
-    m = gen_typical.model(tag, 7, p, 2, 1, ["softmax"], 2, d_ff, "gelu" if d_ff else None,
-                          what=f"p {p}, d_model 2, one softmax head d_head 2{ffn}, {vocab} letters "
-                               "(bench/bench_softmax_lut.py)")
+    m = gen_typical.model(tag, 7, p, 2, layers, ["softmax"], 2, d_ff, "gelu" if d_ff else None,
+                          what=f"p {p}, d_model 2, {layers} layer(s) of one softmax head d_head 2{ffn}, "
+                               f"{vocab} letters (bench/bench_softmax_lut.py)")
     path = out / f"{tag}.json"
     path.write_text(gen_typical.dump(m))
     return path
@@ -68,6 +70,7 @@ def main():
     ap.add_argument("--ns", default="2,3", help="input lengths n (comma list)")
     ap.add_argument("--vocab", type=int, default=16, help="letters in the vocabulary (2..26)")
     ap.add_argument("--d-ff", type=int, default=0, help="add an FFN of this width with the GELU table (0: none)")
+    ap.add_argument("--layers", type=int, default=1, help="layers (each one softmax head and the FFN)")
     ap.add_argument("--timeout", type=int, default=600, help="CPU seconds per Yosys run")
     ap.add_argument("--points", default="threshold,lut4 size",
                     help="netlists to measure besides the RTL (comma list of: threshold, lut4 size)")
@@ -79,7 +82,7 @@ def main():
           "| Yosys CPU s | Yosys peak MiB | tc0c s | tc0c peak MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for p in [int(x) for x in a.ps.split(",")]:
-        model = write_model(p, a.vocab, out, a.d_ff)
+        model = write_model(p, a.vocab, out, a.d_ff, a.layers)
         for n in [int(x) for x in a.ns.split(",")]:
             rows, ref = [], None
             for name, args in [pt for pt in POINTS if pt[0] in a.points.split(",")]:
