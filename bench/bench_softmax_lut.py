@@ -47,9 +47,10 @@ def write_model(p, vocab, out, d_ff=0, layers=1):
     gen_typical.VOCAB = [chr(ord("a") + i) for i in range(vocab)]
     tag = f"softmax_p{p}_v{vocab}" + (f"_f{d_ff}" if d_ff else "") + (f"_l{layers}" if layers > 1 else "")
     ffn = f", an FFN d_ff {d_ff} with the GELU table" if d_ff else ""
+    heads = "one softmax head" if layers == 1 else f"{layers} layers of one softmax head"
     m = gen_typical.model(tag, 7, p, 2, layers, ["softmax"], 2, d_ff, "gelu" if d_ff else None,
-                          what=f"p {p}, d_model 2, {layers} layer(s) of one softmax head d_head 2{ffn}, "
-                               f"{vocab} letters (bench/bench_softmax_lut.py)")
+                          what=f"p {p}, d_model 2, {heads} d_head 2{ffn}, {vocab} letters "
+                               "(bench/bench_softmax_lut.py)")
     path = out / f"{tag}.json"
     path.write_text(gen_typical.dump(m))
     return path
