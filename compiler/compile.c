@@ -709,8 +709,7 @@ static int tap_places(const Model *m, const CompileOpts *o) {
 }
 static void set_bits_tap(LowerOpts *lo, uint64_t mask) {
     if (!mask) return;
-    lo->bits_adder = BITS_ADDER_TAP;
-    lo->bits_adder_min_range = lo->requant_bits_min_range = 0;
+    lower_opts_binary(lo, BITS_ADDER_TAP);
     lo->repr_auto = false;
 }
 

@@ -664,17 +664,30 @@ static GateId new_node(Circuit *c, GateKind kind, const Term *terms, uint32_t ni
     return id;
 }
 
-/* The sum node of canonical terms (gcd 1, first weight positive). */
-static GateId sum_node(Circuit *c, const Term *terms, uint32_t nin) {
-    reserve(c, nin);
-    uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, SUM_THR);
+/* The node of this kind, threshold or constant t, bit and canonical terms
+ * under key hg, or -1 with *slot the empty slot where it goes. */
+static GateId find_node(const Circuit *c, uint64_t hg, GateKind kind, int64_t t, int bit, const Term *terms,
+                        uint32_t nin, size_t *slot) {
     size_t i = hg & (c->hash_cap - 1);
     for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
         if (!slot_tag_is(c->hash[i], hg)) continue;
         GateId h = slot_gate(c->hash[i]);
-        if (c->gates[h].hkey == hg && c->gates[h].kind == G_SUM && same_terms(c, h, terms, nin)) return h;
+        const Gate *H = &c->gates[h];
+        if (H->hkey == hg && H->kind == kind && (kind == G_SUM || H->thr == t) && (kind != G_BIT || H->bit == bit) &&
+            same_terms(c, h, terms, nin))
+            return h;
     }
-    return new_node(c, G_SUM, terms, nin, 0, ht, hg, i);
+    *slot = i;
+    return -1;
+}
+
+/* The sum node of canonical terms (gcd 1, first weight positive). */
+static GateId sum_node(Circuit *c, const Term *terms, uint32_t nin) {
+    reserve(c, nin);
+    uint64_t ht = hash_terms(terms, nin), hg = hash_gate(ht, SUM_THR);
+    size_t i;
+    GateId h = find_node(c, hg, G_SUM, 0, 0, terms, nin, &i);
+    return h >= 0 ? h : new_node(c, G_SUM, terms, nin, 0, ht, hg, i);
 }
 
 /* Divides canonical terms by their gcd and makes the first weight
@@ -771,13 +784,9 @@ GateId ir_thr(Circuit *c, const Form *f, int64_t t) {
     /* nearly every lookup misses and new_node() probes the group table
      * next: its slot is fetched while this probe waits for its own */
     __builtin_prefetch(&c->group_hash[ht & (c->group_hash_cap - 1)]);
-    size_t i = hg & (c->hash_cap - 1);
-    for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
-        if (!slot_tag_is(c->hash[i], hg)) continue;
-        GateId h = slot_gate(c->hash[i]);
-        if (c->gates[h].hkey == hg && c->gates[h].kind == G_THR && c->gates[h].thr == t && same_terms(c, h, terms, nin))
-            return h;
-    }
+    size_t i;
+    GateId h = find_node(c, hg, G_THR, t, 0, terms, nin, &i);
+    if (h >= 0) return h;
     if (c->max_gates && c->n_gates - c->n_sums >= c->max_gates) too_big(c);
     return new_node(c, G_THR, terms, nin, t, ht, hg, i);
 }
@@ -805,19 +814,13 @@ GateId ir_bit(Circuit *c, const Form *f, int j) {
     uint32_t nin = (uint32_t)m.n;
     reserve(c, nin);
     uint64_t ht = hash_terms(m.t, nin), hg = hash_bit(ht, k, j);
-    size_t i = hg & (c->hash_cap - 1);
-    for (; c->hash[i] != HASH_EMPTY; i = (i + 1) & (c->hash_cap - 1)) {
-        if (!slot_tag_is(c->hash[i], hg)) continue;
-        GateId h = slot_gate(c->hash[i]);
-        const Gate *H = &c->gates[h];
-        if (H->hkey == hg && H->kind == G_BIT && H->thr == k && H->bit == j && same_terms(c, h, m.t, nin)) {
-            form_free(&m);
-            return h;
-        }
+    size_t i;
+    GateId g = find_node(c, hg, G_BIT, k, j, m.t, nin, &i);
+    if (g < 0) {
+        if (c->max_gates && c->n_gates - c->n_sums >= c->max_gates) too_big(c);
+        g = new_node(c, G_BIT, m.t, nin, k, ht, hg, i);
+        c->gates[g].bit = (uint8_t)j;
     }
-    if (c->max_gates && c->n_gates - c->n_sums >= c->max_gates) too_big(c);
-    GateId g = new_node(c, G_BIT, m.t, nin, k, ht, hg, i);
-    c->gates[g].bit = (uint8_t)j;
     form_free(&m);
     return g;
 }

@@ -18,6 +18,11 @@ LowerOpts lower_opts = {.product_direct_max = 256,
                         .requant_bits_min_range = INT64_MAX,
                         .bits_split_terms = 16};
 
+void lower_opts_binary(LowerOpts *lo, BitsAdder how) {
+    lo->bits_adder = how;
+    lo->bits_adder_min_range = lo->requant_bits_min_range = 0;
+}
+
 void val_free(Val *v) {
     form_free(&v->form);
     free(v->thermo);

@@ -175,11 +175,7 @@ static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
     if (G->kind == G_SUM) {
         /* absorbed into its readers' LUTs unless a wide gate reads it */
         if (!nd[g].wide_reader) return 0;
-        if (is_bus(c, g)) { /* wires side by side, however few */
-            nd[g].lev = adder(c, nd, g, nd[g].width, k, &luts);
-            return luts;
-        }
-        if (nd[g].n >= 0 && nd[g].n <= k) {
+        if (nd[g].n >= 0 && nd[g].n <= k && !is_bus(c, g)) { /* (a bus, however few, is wires: adder()) */
             nd[g].lev = support_level(nd, g) + 1;
             return nd[g].width;
         }

@@ -329,10 +329,9 @@ static int load_and_compile(const char *cmd, const Args *a, Model **m, Compiled 
     if (a->bits && !strcmp(a->bits, "auto")) { /* thermometer or binary per value (represent.c) */
         lower_opts.repr_auto = true;
     } else if (a->bits && strcmp(a->bits, "thermo") != 0) { /* binary codes from adders (binary.c) */
-        lower_opts.bits_adder_min_range = lower_opts.requant_bits_min_range = 0;
-        lower_opts.bits_adder = !strcmp(a->bits, "tree")  ? BITS_ADDER_TREE
-                                : !strcmp(a->bits, "tap") ? BITS_ADDER_TAP
-                                                          : BITS_ADDER_BLOCKS;
+        lower_opts_binary(&lower_opts, !strcmp(a->bits, "tree")  ? BITS_ADDER_TREE
+                                       : !strcmp(a->bits, "tap") ? BITS_ADDER_TAP
+                                                                 : BITS_ADDER_BLOCKS);
     }
     if (!compile_model(*m, &o, cm)) {
         if (cm->below_min_depth) return EXIT_INVALID;

@@ -425,11 +425,6 @@ GateId ir_and(Circuit *c, GateId a, GateId b);
  * terms on, so that the taps of one value read one adder); constant when
  * f has no terms.  Level: f's deepest term + 2. */
 GateId ir_bit(Circuit *c, const Form *f, int j);
-static inline bool ir_has_taps(const Circuit *c) {
-    for (GateId g = 0; g < c->n_gates; g++)
-        if (c->gates[g].kind == G_BIT) return true;
-    return false;
-}
 GateId ir_or(Circuit *c, GateId a, GateId b);
 GateId ir_not(Circuit *c, GateId a);
 
@@ -573,6 +568,10 @@ typedef struct {
 } LowerOpts;
 
 extern LowerOpts lower_opts;
+/* Every requantization and every binary code of a value without a
+ * thermometer built by the adder `how` (--bits blocks|tree|tap, the
+ * choice's bits_tap). */
+void lower_opts_binary(LowerOpts *lo, BitsAdder how);
 
 void val_free(Val *v);
 Val val_const(int64_t v);
