@@ -434,6 +434,17 @@ void val_code_form(Circuit *c, const Val *x, Form *f) {
     ir_form_share_min(c, f, 2);
 }
 
+/* The halves of x's code at bit s: H = sum 2^(k-s) bits[k] (k >= s), L =
+ * sum 2^k bits[k] (k < s); x = lo + 2^s H + L.  Initialized here. */
+static void code_halves(const Val *x, int s, Form *h, Form *l) {
+    form_init(h, 0);
+    form_init(l, 0);
+    for (int k = 0; k < x->nbits; k++) {
+        if (k < s) form_add_term(l, x->bits[k], (int64_t)1 << k);
+        else form_add_term(h, x->bits[k], (int64_t)1 << (k - s));
+    }
+}
+
 /* [x >= t] for a binary x whose code form is fx (val_code_form).  With
  * bit taps on (LUT targets) and 6 or more bits, split at s = nbits / 2: u
  * = t - lo, H and L the code's high and low bits, A = [H >= (u >> s) + 1],
@@ -448,12 +459,7 @@ GateId val_code_ge(Circuit *c, const Val *x, const Form *fx, int64_t t) {
         return ir_thr(c, fx, t);
     int s = nb / 2;
     Form h, l;
-    form_init(&h, 0);
-    form_init(&l, 0);
-    for (int k = 0; k < nb; k++) {
-        if (k < s) form_add_term(&l, x->bits[k], (int64_t)1 << k);
-        else form_add_term(&h, x->bits[k], (int64_t)1 << (k - s));
-    }
+    code_halves(x, s, &h, &l);
     int64_t uh = u >> s, ul = u & (((int64_t)1 << s) - 1);
     GateId e = ir_thr(c, &h, uh), g;
     if (ul == 0) {
@@ -470,6 +476,161 @@ GateId val_code_ge(Circuit *c, const Val *x, const Form *fx, int64_t t) {
     form_free(&h);
     form_free(&l);
     return g;
+}
+
+/* The entry of the 0/1 table t at code u of x (u = x - lo; past hi - lo,
+ * where no value lies, the last reachable entry). */
+static bool bit_at(const Val *x, const int64_t *t, int p, int64_t u) {
+    return t[x->lo + min64(u, x->hi - x->lo) - pmin(p)] != 0;
+}
+
+/* The kind of block hb, codes hb 2^s .. hb 2^s + 2^s - 1, of the 0/1 table
+ * t: 0 all zero, 1 all one, 2 mixed. */
+static int block_kind(const Val *x, const int64_t *t, int p, int s, int64_t hb) {
+    int64_t u0 = hb << s;
+    for (int64_t u = u0 + 1; u < u0 + ((int64_t)1 << s); u++)
+        if (bit_at(x, t, p, u) != bit_at(x, t, p, u0)) return 2;
+    return bit_at(x, t, p, u0);
+}
+
+/* [H = hb] AND g(L): g the block's entries as a function of L (one gate
+ * over L's comparators, alternating at its change points). */
+static GateId block_term(Circuit *c, const Val *x, const int64_t *t, int p, int s, int64_t hb, const Form *l) {
+    int nb = x->nbits;
+    Form d, g, a;
+    form_init(&d, 0);
+    for (int b = s; b < nb; b++) form_add_term(&d, x->bits[b], (hb >> (b - s) & 1) ? 1 : -1);
+    GateId eq = ir_thr(c, &d, __builtin_popcountll((unsigned long long)hb));
+    int64_t u0 = hb << s;
+    form_init(&g, bit_at(x, t, p, u0));
+    for (int64_t v = 1; v < ((int64_t)1 << s); v++) {
+        int step = bit_at(x, t, p, u0 + v) - bit_at(x, t, p, u0 + v - 1);
+        if (step) form_add_term(&g, ir_thr(c, l, v), step);
+    }
+    form_init(&a, 0);
+    form_add_term(&a, eq, 1);
+    form_add_term(&a, ir_thr(c, &g, 1), 1);
+    GateId r = ir_thr(c, &a, 2);
+    form_free(&d);
+    form_free(&g);
+    form_free(&a);
+    return r;
+}
+
+/* The LUTs, roughly, of the 0/1 table t over x (binary, nb >= 6): by its
+ * change points (a 3-input gate each, val_code_ge, and their adder: 3 per
+ * change point; 1 for a single one) or by blocks (2 per mixed block, 1 per
+ * run of all-one blocks, and the OR's adder over the terms); *blocks: the
+ * blocks are cheaper.  kind (hlast + 1 entries) receives the blocks' kinds. */
+static int64_t bit_cost(const Val *x, const int64_t *t, int p, int s, int *kind, bool *blocks) {
+    int64_t span = x->hi - x->lo, hlast = span >> s, changes = 0, mixed = 0, runs = 0;
+    for (int64_t u = 1; u <= span; u++) changes += bit_at(x, t, p, u) != bit_at(x, t, p, u - 1);
+    for (int64_t hb = 0; hb <= hlast; hb++) {
+        kind[hb] = block_kind(x, t, p, s, hb);
+        mixed += kind[hb] == 2;
+        runs += kind[hb] == 1 && (hb == 0 || kind[hb - 1] != 1);
+    }
+    int64_t terms = mixed + 2 * runs, by_blocks = 2 * mixed + runs + (terms > 1 ? terms : 0);
+    int64_t by_changes = changes <= 1 ? changes : 3 * changes;
+    *blocks = by_blocks < by_changes;
+    return *blocks ? by_blocks : by_changes;
+}
+
+/* The 0/1 table by blocks (kind from bit_cost). */
+static GateId bit_by_blocks(Circuit *c, const Val *x, const int64_t *t, int p, int s, const int *kind) {
+    int64_t hlast = (x->hi - x->lo) >> s;
+    Form h, l, any;
+    code_halves(x, s, &h, &l);
+    form_init(&any, 0);
+    for (int64_t hb = 0; hb <= hlast; hb++) {
+        if (kind[hb] == 2) {
+            form_add_term(&any, block_term(c, x, t, p, s, hb, &l), 1);
+        } else if (kind[hb] == 1 && (hb == 0 || kind[hb - 1] != 1)) {
+            /* a run of all-one blocks hb .. he: [H >= hb] - [H >= he + 1] */
+            int64_t he = hb;
+            while (he < hlast && kind[he + 1] == 1) he++;
+            form_add_term(&any, ir_thr(c, &h, hb), 1);
+            if (he < hlast) form_add_term(&any, ir_thr(c, &h, he + 1), -1);
+        }
+    }
+    /* the terms are disjoint (one value of H each), so their sum is the entry */
+    GateId g = ir_thr(c, &any, 1);
+    form_free(&any);
+    form_free(&h);
+    form_free(&l);
+    return g;
+}
+
+/* The 0/1 table by its change points: [t(lo) + sum +-[x >= t_k] >= 1]. */
+static GateId bit_by_changes(Circuit *c, const Val *x, const int64_t *t, int p) {
+    Form fx, f;
+    val_code_form(c, x, &fx);
+    form_init(&f, bit_at(x, t, p, 0));
+    for (int64_t u = 1; u <= x->hi - x->lo; u++) {
+        int step = bit_at(x, t, p, u) - bit_at(x, t, p, u - 1);
+        if (step) form_add_term(&f, val_code_ge(c, x, &fx, x->lo + u), step);
+    }
+    GateId g = ir_thr(c, &f, 1);
+    form_free(&f);
+    form_free(&fx);
+    return g;
+}
+
+static bool blocks_apply(const Val *x) {
+    return lower_opts.bits_adder == BITS_ADDER_TAP && val_is_binary(x) && x->nbits >= 6;
+}
+
+bool val_table_bit_blocks(Circuit *c, const Val *x, const int64_t *t, int p, GateId *out) {
+    if (!blocks_apply(x)) return false;
+    int s = x->nbits / 2;
+    int *kind = xmalloc(sizeof *kind * (size_t)(((x->hi - x->lo) >> s) + 1));
+    bool blocks;
+    bit_cost(x, t, p, s, kind, &blocks);
+    if (blocks) *out = bit_by_blocks(c, x, t, p, s, kind);
+    free(kind);
+    return blocks;
+}
+
+bool val_table_blocks(Circuit *c, const Val *x, const int64_t *t, int p, Val *y) {
+    if (!blocks_apply(x)) return false;
+    int s = x->nbits / 2;
+    int64_t span = x->hi - x->lo, olo = INT64_MAX, ohi = INT64_MIN, changes = 0;
+    for (int64_t u = 0; u <= span; u++) {
+        int64_t v = t[x->lo + u - pmin(p)];
+        olo = min64(olo, v);
+        ohi = max64(ohi, v);
+        changes += u > 0 && v != t[x->lo + u - 1 - pmin(p)];
+    }
+    if (ohi == olo) return false;
+    int nbo = bit_length(ohi - olo);
+    size_t size = (size_t)1 << p;
+    int64_t *tb = xcalloc(size * (size_t)nbo, sizeof *tb);
+    int *kind = xmalloc(sizeof *kind * (size_t)nbo * (size_t)((span >> s) + 1));
+    bool *blocks = xmalloc(sizeof *blocks * (size_t)nbo);
+    int64_t cost = 0;
+    for (int b = 0; b < nbo; b++) {
+        for (int64_t u = 0; u <= span; u++)
+            tb[(size_t)b * size + (size_t)(x->lo + u - pmin(p))] = (t[x->lo + u - pmin(p)] - olo) >> b & 1;
+        cost += bit_cost(x, tb + (size_t)b * size, p, s, kind + (size_t)b * (size_t)((span >> s) + 1), &blocks[b]);
+    }
+    /* the table as a form reads 1 gate per change point, and so does each
+     * reader's adder: taken in bits when those cost less */
+    bool take = cost < 2 * changes;
+    if (take) {
+        GateId *bits = xmalloc(sizeof *bits * (size_t)nbo);
+        for (int b = 0; b < nbo; b++)
+            bits[b] = blocks[b] ? bit_by_blocks(c, x, tb + (size_t)b * size, p, s,
+                                                kind + (size_t)b * (size_t)((span >> s) + 1))
+                                : bit_by_changes(c, x, tb + (size_t)b * size, p);
+        Form v;
+        bits_form(&v, olo, bits, nbo);
+        *y = (Val){.lo = olo, .hi = ohi, .form = v, .bits = bits, .nbits = nbo};
+        ir_form_share(c, &y->form);
+    }
+    free(tb);
+    free(kind);
+    free(blocks);
+    return take;
 }
 
 GateId val_ge_val(Circuit *c, const Val *x, const Val *y) {

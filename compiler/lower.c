@@ -215,6 +215,8 @@ Val val_table(Circuit *c, Val *x, const int64_t *table, int p) {
         BUG("table input [%lld, %lld] outside p = %d", (long long)x->lo, (long long)x->hi, p);
     /* a binary value stays binary: one gate over its bits per change point */
     bool binary = val_is_binary(x);
+    Val y;
+    if (binary && val_table_blocks(c, x, table, p, &y)) return y;
     Form fx = {0}, f;
     if (binary) val_code_form(c, x, &fx);
     else val_thermo(c, x);

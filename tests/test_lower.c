@@ -1025,7 +1025,16 @@ static Val table_bin(Circuit *c, Val *x, int p, int64_t (*fn)(int64_t, int), int
     *g = changes;
     *d = changes ? 1 : -1; /* no change point: a constant */
     int nb = x[0].nbits;
-    if (lower_opts.bits_adder == BITS_ADDER_TAP && nb >= 6 && changes) {
+    if (val_is_binary(&y)) {
+        /* val_table_blocks (taps, nb >= 6): each bit of y - lo by blocks or
+         * by its change points, at most 4 levels over x's bits (a half's
+         * comparators, a block's function, the AND with [H = hb], the OR) */
+        CHECK(lower_opts.bits_adder == BITS_ADDER_TAP && nb >= 6, "table p=%d: binary without taps", p);
+        int lvl = max_bit_level(c, &y) - max_bit_level(c, &x[0]);
+        CHECK(lvl >= 1 && lvl <= 4, "table p=%d: bits %d levels over x's", p, lvl);
+        *g = -1;
+        *d = -1;
+    } else if (lower_opts.bits_adder == BITS_ADDER_TAP && nb >= 6 && changes) {
         /* val_code_ge: per change point u = v - lo (u >> s = uh, u mod 2^s
          * = ul, s = nb / 2) the bank gates [H >= uh] (uh > 0), and when ul >
          * 0 also [H >= uh + 1] (below 2^(nb-s)), [L >= ul] and one gate
@@ -1052,7 +1061,14 @@ static Val table_bin(Circuit *c, Val *x, int p, int64_t (*fn)(int64_t, int), int
     free(t);
     return y;
 }
-static Val bb_table(Circuit *c, Val *x, int p, int64_t *g, int *d) { return table_bin(c, x, p, table_fn, g, d); }
+static Val bb_table(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    Val y = table_bin(c, x, p, table_fn, g, d);
+    /* the GELU-like table has a change point per value on its rising side:
+     * with taps and an 8-bit or wider code it is taken in binary */
+    if (lower_opts.bits_adder == BITS_ADDER_TAP && p >= 8)
+        CHECK(val_is_binary(&y), "table p=%d: not taken in binary by blocks", p);
+    return y;
+}
 static int rb_table(const int64_t *y, int p, int64_t *out) {
     *out = table_fn(y[0], p);
     return 1;
@@ -1060,6 +1076,48 @@ static int rb_table(const int64_t *y, int p, int64_t *out) {
 static Val bb_step(Circuit *c, Val *x, int p, int64_t *g, int *d) { return table_bin(c, x, p, step_fn, g, d); }
 static int rb_step(const int64_t *y, int p, int64_t *out) {
     *out = step_fn(y[0], p);
+    return 1;
+}
+
+/* A 0/1 table of runs (each entry flips with probability 1/3, from a fixed
+ * seed per p) as one gate: val_table_bit_blocks where it applies and
+ * chooses blocks, else its change points; with taps at p >= 8 the blocks
+ * are taken, at most 4 levels over the code's bits. */
+static int64_t *bit_table(int p) {
+    static int64_t *t[17];
+    if (!t[p]) {
+        t[p] = xmalloc(sizeof *t[p] << p);
+        uint64_t st = 0x9e3779b97f4a7c15u ^ (uint64_t)p;
+        int64_t b = 0;
+        for (int64_t v = 0; v < ((int64_t)1 << p); v++) {
+            st = st * 6364136223846793005u + 1442695040888963407u;
+            if ((st >> 33) % 3 == 0) b ^= 1;
+            t[p][v] = b;
+        }
+    }
+    return t[p];
+}
+static Val bb_bit_table(Circuit *c, Val *x, int p, int64_t *g, int *d) {
+    GateId out;
+    bool blocks = val_table_bit_blocks(c, &x[0], bit_table(p), p, &out);
+    if (lower_opts.bits_adder == BITS_ADDER_TAP && p >= 8) CHECK(blocks, "bit table p=%d: no blocks", p);
+    if (blocks) {
+        int lvl = c->gates[out].level - max_bit_level(c, &x[0]);
+        CHECK(lvl >= 2 && lvl <= 4, "bit table p=%d: %d levels over x's bits", p, lvl);
+    } else {
+        Val y = val_table(c, &x[0], bit_table(p), p);
+        out = val_ge(c, &y, 1);
+        val_free(&y);
+    }
+    Form f;
+    form_init(&f, 0);
+    form_add_term(&f, out, 1);
+    *g = -1;
+    *d = -1;
+    return val_form_in(c, &f, 0, 1);
+}
+static int rb_bit_table(const int64_t *y, int p, int64_t *out) {
+    *out = bit_table(p)[y[0] - pmin(p)];
     return 1;
 }
 
@@ -1183,6 +1241,8 @@ static void test_binary_prims_with(BitsAdder how) {
         {"bin_product", 2, {0, 1}, bb_mul, rb_mul, false},
         {"bin_table", 1, {0}, bb_table, rb_table, false},
         {"bin_step", 1, {1}, bb_step, rb_step, false},
+        {"bin_bit_table", 1, {0}, bb_bit_table, rb_bit_table, false},
+        {"bin_bit_table_lo", 1, {1}, bb_bit_table, rb_bit_table, false},
         {"bin_max", 3, {0, 0, 0}, bb_max3, rb_max3, true},
         {"bin_max_lo", 3, {0, 1, 0}, bb_max3, rb_max3, false},
         {"bin_max4", 4, {1, 1, 1, 1}, bb_max4, rb_max4, true},
