@@ -17,7 +17,11 @@
  *   the carry a constant brings); the sum and one comparator take
  *   2 ceil(log2 B) - 2 LUT4 levels or ceil(1.6 log2 B) - 3 LUT6 levels.
  *   These are fits to the lut4 and lut6 flows on single threshold gates of
- *   8 to 128 inputs (ABC maps the adder into a compressor tree).
+ *   8 to 128 inputs (ABC maps the adder into a compressor tree);
+ * - between the two, one gate deeper: a gate whose terms reach at most K
+ *   signals when each gate term whose support fits is read as its support
+ *   is one LUT over those (ABC's cut absorbs the terms, which still count
+ *   their own LUT: other readers may need them).
  *
  * - a sum whose terms are 0/1 gates with weights sharing no bit (a binary
  *   code) is its wires side by side: no adder.
@@ -36,9 +40,12 @@ enum { SUP_MAX = 6 }; /* the largest K */
 typedef struct {
     int8_t n;          /* support size, or -1 when wider than K */
     GateId s[SUP_MAX]; /* the support, in order of first reading */
-    int32_t lev;       /* LUT level at which the node's value is ready */
-    int width;         /* bits of the node's value (1 for a gate) */
-    bool wide_reader;  /* some reader needs this sum node as an adder */
+    int8_t dn;         /* the support one gate deeper (gate terms of at most
+                        * K signals read as their support), or -1 */
+    GateId ds[SUP_MAX];
+    int32_t lev;      /* LUT level at which the node's value is ready */
+    int width;        /* bits of the node's value (1 for a gate) */
+    bool wide_reader; /* some reader needs this sum node as an adder */
 } Node;
 
 static int bits_for(int64_t range) { return range > 1 ? bit_length(range) : 1; }
@@ -92,6 +99,44 @@ static void support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId
     }
     nd[g].n = (int8_t)n;
     memcpy(nd[g].s, u, sizeof *u * (size_t)n);
+}
+
+/* The support one gate deeper: a gate term whose own support fits in k
+ * signals is read as that support (the LUT absorbs it, as ABC's cuts do),
+ * a sum node term as its support; -1 when more than k. */
+static void deep_support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId g, int k) {
+    const Term *t = ir_terms(c, g);
+    GateId u[SUP_MAX];
+    int n = 0;
+    nd[g].dn = -1;
+    for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
+        GateId s = t[i].src;
+        if (s < 2) continue;
+        const Node *S = &nd[s];
+        GateId one = s;
+        bool deep = is_sum[s] && S->n < 0; /* a sum node: its own deeper support */
+        bool expand = is_sum[s] || (S->n >= 0 && s >= 2 + c->n_inputs);
+        const GateId *src = deep ? S->ds : expand ? S->s : &one;
+        int m = deep ? S->dn : expand ? S->n : 1;
+        if (m < 0) return;
+        for (int a = 0; a < m; a++) {
+            int b = 0;
+            while (b < n && u[b] != src[a]) b++;
+            if (b == n) {
+                if (n == k) return;
+                u[n++] = src[a];
+            }
+        }
+    }
+    nd[g].dn = (int8_t)n;
+    memcpy(nd[g].ds, u, sizeof *u * (size_t)n);
+}
+
+static int32_t deep_level(const Node *nd, GateId g) {
+    int32_t l = 0;
+    for (int i = 0; i < nd[g].dn; i++)
+        if (nd[nd[g].ds[i]].lev > l) l = nd[nd[g].ds[i]].lev;
+    return l;
 }
 
 static int32_t support_level(const Node *nd, GateId g) {
@@ -186,6 +231,10 @@ static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
         nd[g].lev = support_level(nd, g) + 1;
         return 1;
     }
+    if (nd[g].dn >= 0) { /* one LUT over its terms' supports */
+        nd[g].lev = deep_level(nd, g) + 1;
+        return 1;
+    }
     const Term *t = ir_terms(c, g);
     int w = sum_width(c, g);
     int32_t ready;
@@ -212,11 +261,13 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
         support_of(c, is_sum, nd, g, k);
+        if (nd[g].n < 0 && G->kind != G_BIT) deep_support_of(c, is_sum, nd, g, k);
+        else nd[g].dn = -1;
         if (G->kind == G_SUM) {
             nd[g].width = bits_for(G->hi - G->lo);
             continue;
         }
-        if (nd[g].n < 0) {
+        if (nd[g].n < 0 && nd[g].dn < 0) {
             const Term *t = ir_terms(c, g);
             for (uint32_t i = 0; i < G->n_in; i++)
                 if (is_sum[t[i].src]) nd[t[i].src].wide_reader = true;

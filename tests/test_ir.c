@@ -1028,6 +1028,29 @@ static void test_lut_cost(void) {
         CHECK(l4.luts > prev, "majority of %d: %lld LUT4s, not above %lld", n, (long long)l4.luts, (long long)prev);
         prev = l4.luts;
     }
+    /* one gate deeper: a gate over 7 comparators of one 4-input sum (a
+     * table's block function of a half code) reads 4 signals through them,
+     * one LUT4 one level over the comparators' inputs; over comparators of
+     * two disjoint 4-input sums (8 signals) it is an adder of its 7 terms */
+    for (int split = 0; split <= 1; split++) {
+        ir_free(c);
+        c = ir_new(16);
+        int64_t bin[4] = {1, 2, 4, 8};
+        Form half[2] = {form_of(0, 4, in, bin), form_of(0, 4, in + 4, bin)}, g;
+        form_init(&g, 0);
+        for (int v = 1; v <= 7; v++) form_add_term(&g, ir_thr(c, &half[split ? v % 2 : 0], v), v % 2 ? 1 : -1);
+        ir_add_output(c, ir_thr(c, &g, 1));
+        form_free(&g);
+        form_free(&half[0]);
+        form_free(&half[1]);
+        l4 = lut_of(c, 4);
+        if (!split) /* 7 comparators, 1 LUT each, and the gate's one */
+            CHECK(l4.luts == 8 && l4.depth == 1, "gate over one half's comparators: %lld LUT4s, depth %d (8, 1)",
+                  (long long)l4.luts, l4.depth);
+        else
+            CHECK(l4.luts > 8 + 4 && l4.depth > 2, "gate over two halves' comparators: %lld LUT4s, depth %d",
+                  (long long)l4.luts, l4.depth);
+    }
     ir_free(c);
 }
 
