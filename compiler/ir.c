@@ -283,9 +283,17 @@ static uint64_t hash_bit(uint64_t terms_hash, int64_t k, int j) {
     return hash_gate(terms_hash, k) ^ ((uint64_t)(j + 1) * 0xd6e8feb86659fd93ull);
 }
 
+/* What of a tap's constant k matters to bit j: k mod 2^(j+1) (k itself
+ * at j = 62, where 2^63 does not fit). */
+static int64_t bit_const(int64_t k, int j) {
+    if (j >= 62) return k;
+    int64_t span = (int64_t)1 << (j + 1);
+    return k - floor_div(k, span) * span;
+}
+
 static uint64_t gate_key(const Gate *G) {
     if (G->kind == G_SUM) return hash_gate(G->hgroup, SUM_THR);
-    if (G->kind == G_BIT) return hash_bit(G->hgroup, G->thr, G->bit);
+    if (G->kind == G_BIT) return hash_bit(G->hgroup, bit_const(G->thr, G->bit), G->bit);
     return hash_gate(G->hgroup, G->thr);
 }
 
@@ -673,8 +681,9 @@ static GateId find_node(const Circuit *c, uint64_t hg, GateKind kind, int64_t t,
         if (!slot_tag_is(c->hash[i], hg)) continue;
         GateId h = slot_gate(c->hash[i]);
         const Gate *H = &c->gates[h];
-        if (H->hkey == hg && H->kind == kind && (kind == G_SUM || H->thr == t) && (kind != G_BIT || H->bit == bit) &&
-            same_terms(c, h, terms, nin))
+        if (H->hkey == hg && H->kind == kind &&
+            (kind == G_SUM || (kind == G_BIT ? bit_const(H->thr, bit) : H->thr) == t) &&
+            (kind != G_BIT || H->bit == bit) && same_terms(c, h, terms, nin))
             return h;
     }
     *slot = i;
@@ -802,8 +811,10 @@ GateId ir_bit(Circuit *c, const Form *f, int j) {
         form_free(&m);
         return floor_div(lo, span) & 1 ? GATE_CONST1 : GATE_CONST0;
     }
-    /* only the constant modulo 2^(j+1) matters */
-    int64_t k = j == 62 ? m.c : m.c - floor_div(m.c, 2 * span) * (2 * span);
+    /* only the constant modulo 2^(j+1) matters: the hash and the match
+     * read that; the node keeps the whole constant, so that the taps of one
+     * value share one adder in Verilog (verilog.c) */
+    int64_t k = bit_const(m.c, j);
     if (m.n == 1 && c->gates[m.t[0].src].kind != G_SUM) { /* w x + k: the constant, x or NOT x */
         GateId x = m.t[0].src;
         int64_t w = m.t[0].w;
@@ -818,7 +829,7 @@ GateId ir_bit(Circuit *c, const Form *f, int j) {
     GateId g = find_node(c, hg, G_BIT, k, j, m.t, nin, &i);
     if (g < 0) {
         if (c->max_gates && c->n_gates - c->n_sums >= c->max_gates) too_big(c);
-        g = new_node(c, G_BIT, m.t, nin, k, ht, hg, i);
+        g = new_node(c, G_BIT, m.t, nin, m.c, ht, hg, i);
         c->gates[g].bit = (uint8_t)j;
     }
     form_free(&m);

@@ -36,6 +36,7 @@ typedef struct {
     int32_t *delays; /* per gate: longest delay any reader needs */
     int8_t *width;   /* per node: bits of its wire (1 for gates, K for sum nodes) */
     int64_t *off;    /* per sum node: M, its value is the wire's P - M */
+    GateId *tap_of;  /* per group: the tap whose adder wire tN its taps read */
 } Emit;
 
 /* bits of a wire that holds 0..v (at least one) */
@@ -238,6 +239,14 @@ static bool emit_bit(Emit *E, GateId g) {
     uint64_t mask = X >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << X) - 1;
     int64_t K = (int64_t)(((uint64_t)G->thr - (uint64_t)m) & mask);
     FILE *f = E->f;
+    /* the taps of one value (one group, one constant) read one adder */
+    GateId a = E->tap_of[G->group];
+    if (a >= 0 && E->c->gates[a].thr == G->thr && (!E->o->pipeline || E->stage[a] == s) &&
+        (W > E->c->gates[a].bit + 1 ? W : E->c->gates[a].bit + 1) >= G->bit + 1) {
+        fprintf(f, "    wire g%d = t%d[%d];\n", g, a, G->bit);
+        return true;
+    }
+    E->tap_of[G->group] = g;
     origin_comment(f, G->origin);
     put_s(f, "    /* verilator lint_off UNUSEDSIGNAL */\n");
     put_wire_head(f, X, 't', g);
@@ -470,7 +479,8 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
             }
     }
     GateId *group_first = xmalloc(sizeof *group_first * (size_t)(c->n_groups ? c->n_groups : 1));
-    for (int32_t k = 0; k < c->n_groups; k++) group_first[k] = -1;
+    E.tap_of = xmalloc(sizeof *E.tap_of * (size_t)(c->n_groups ? c->n_groups : 1));
+    for (int32_t k = 0; k < c->n_groups; k++) group_first[k] = E.tap_of[k] = -1;
     for (GateId g = 2 + NI; g < c->n_gates;
          g++) /* a group's sum wire is its first threshold gate's (taps add their own) */
         if (c->gates[g].kind == G_THR && group_first[c->gates[g].group] < 0) group_first[c->gates[g].group] = g;
@@ -523,6 +533,7 @@ bool verilog_write(const Model *m, const Compiled *cm, const VerilogOpts *o, con
         fprintf(f, "endmodule\n\n`default_nettype wire\n");
     }
     free(group_first);
+    free(E.tap_of);
     free(members);
     free(used);
     free(E.stage);
