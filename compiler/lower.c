@@ -303,6 +303,52 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x) {
  * of ANDs: of thermometer pairs (hx*hy gates, one level over the two
  * thermometers) when that is at most product_direct_max gates, else of bit
  * pairs (nbits(x)*nbits(y) gates, one level over the bits). */
+/* x's code read with its top bit as a sign (two's complement of 2^(n-1)
+ * above cx): x = cx + X' - 2^(n-1) s, X' = sum_(i < n-1) 2^i x_i, s = 1 -
+ * x_(n-1), cx = lo + 2^(n-1). */
+static int64_t signed_base(const Val *x) { return x->lo + ((int64_t)1 << (x->nbits - 1)); }
+static int popcount_abs(int64_t v) { return __builtin_popcountll((unsigned long long)(v < 0 ? -v : v)); }
+
+/* The product's adder reads nbits(x) nbits(y) ANDs either way, plus rows
+ * of each operand's bits for every bit of the other's base: lo as is, or
+ * cx when the top bits are read as signs (Baugh-Wooley: for lo = -2^(n-1)
+ * no row at all). */
+static bool signed_cheaper(const Val *x, const Val *y) {
+    if (x->nbits < 2 || y->nbits < 2 || x->nbits > 40 || y->nbits > 40) return false;
+    int64_t plain = (int64_t)popcount_abs(x->lo) * y->nbits + (int64_t)popcount_abs(y->lo) * x->nbits;
+    int64_t sgn = (int64_t)popcount_abs(signed_base(x)) * y->nbits + (int64_t)popcount_abs(signed_base(y)) * x->nbits;
+    return sgn < plain;
+}
+
+/* f = x y with both top bits read as signs (docs/lowering.md "Bit taps"):
+ * x = cx + u, u = X' - 2^(n-1) s_x, so x y = cx cy + cx (y - cy) + cy (x -
+ * cx) + u v, and u v = sum 2^(i+j) x_i y_j - 2^(m-1) sum 2^i [x_i - y_top
+ * >= 1] - 2^(n-1) sum 2^j [y_j - x_top >= 1] + 2^(n+m-2) [-x_top - y_top
+ * >= 0]: n m gates, as the plain product. */
+static GateId gate2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t) {
+    Form g;
+    form_init(&g, 0);
+    form_add_term(&g, a, wa);
+    form_add_term(&g, b, wb);
+    GateId r = ir_thr(c, &g, t);
+    form_free(&g);
+    return r;
+}
+
+static void mul_signed(Circuit *c, const Val *x, const Val *y, Form *f) {
+    int n = x->nbits, m = y->nbits;
+    int64_t cx = signed_base(x), cy = signed_base(y);
+    GateId xt = x->bits[n - 1], yt = y->bits[m - 1];
+    form_init(f, -cx * cy);
+    form_add(f, &y->form, cx);
+    form_add(f, &x->form, cy);
+    for (int i = 0; i < n - 1; i++)
+        for (int j = 0; j < m - 1; j++) form_add_term(f, ir_and(c, x->bits[i], y->bits[j]), (int64_t)1 << (i + j));
+    for (int i = 0; i < n - 1; i++) form_add_term(f, gate2(c, x->bits[i], 1, yt, -1, 1), -((int64_t)1 << (i + m - 1)));
+    for (int j = 0; j < m - 1; j++) form_add_term(f, gate2(c, y->bits[j], 1, xt, -1, 1), -((int64_t)1 << (j + n - 1)));
+    form_add_term(f, gate2(c, xt, -1, yt, -1, 0), (int64_t)1 << (n + m - 2));
+}
+
 Val val_mul(Circuit *c, Val *x, Val *y) {
     if (x->lo == x->hi) return val_lin(y, x->lo, NULL, 0, 0);
     if (y->lo == y->hi) return val_lin(x, y->lo, NULL, 0, 0);
@@ -321,9 +367,14 @@ Val val_mul(Circuit *c, Val *x, Val *y) {
     } else {
         val_bits(c, x);
         val_bits(c, y);
-        for (int i = 0; i < x->nbits; i++)
-            for (int j = 0; j < y->nbits; j++)
-                form_add_term(&f, ir_and(c, x->bits[i], y->bits[j]), (int64_t)1 << (i + j));
+        if (lower_opts.bits_adder == BITS_ADDER_TAP && signed_cheaper(x, y)) {
+            form_free(&f);
+            mul_signed(c, x, y, &f);
+        } else {
+            for (int i = 0; i < x->nbits; i++)
+                for (int j = 0; j < y->nbits; j++)
+                    form_add_term(&f, ir_and(c, x->bits[i], y->bits[j]), (int64_t)1 << (i + j));
+        }
     }
     return val_form_in(c, &f, lo, hi);
 }

@@ -1003,11 +1003,25 @@ static int rb_ge(const int64_t *y, int p, int64_t *out) {
 }
 
 /* x0 x1: nbits(x0) nbits(x1) ANDs of bit pairs, whatever the range */
+static int popc(int64_t v) { return __builtin_popcountll((unsigned long long)(v < 0 ? -v : v)); }
 static Val bb_mul(Circuit *c, Val *x, int p, int64_t *g, int *d) {
-    (void)p;
-    *g = (int64_t)x[0].nbits * x[1].nbits;
+    int n = x[0].nbits, m = x[1].nbits;
+    *g = (int64_t)n * m;
     *d = 1;
-    return val_mul(c, &x[0], &x[1]);
+    Val r = val_mul(c, &x[0], &x[1]);
+    /* the adder reads the n m gates and, per bit of each operand's base, a
+     * row of the other's bits: the base is lo, or with taps (Baugh-Wooley,
+     * lower.c mul_signed) lo + 2^(nbits-1) when that has fewer bits */
+    int64_t rows = (int64_t)popc(x[0].lo) * m + (int64_t)popc(x[1].lo) * n;
+    int64_t srows =
+        (int64_t)popc(x[0].lo + ((int64_t)1 << (n - 1))) * m + (int64_t)popc(x[1].lo + ((int64_t)1 << (m - 1))) * n;
+    if (lower_opts.bits_adder == BITS_ADDER_TAP && n >= 2 && m >= 2 && srows < rows) rows = srows;
+    Form fl;
+    flat_form(c, &r.form, &fl);
+    CHECK(fl.n == (int)(n * m + rows), "product p=%d: %d terms read, %lld expected", p, fl.n,
+          (long long)(n * m + rows));
+    form_free(&fl);
+    return r;
 }
 static int rb_mul(const int64_t *y, int p, int64_t *out) {
     (void)p;
