@@ -497,7 +497,7 @@ static int block_kind(const Val *x, const int64_t *t, int p, int s, int64_t hb) 
  * over L's comparators, alternating at its change points). */
 static GateId block_term(Circuit *c, const Val *x, const int64_t *t, int p, int s, int64_t hb, const Form *l) {
     int nb = x->nbits;
-    Form d, g, a;
+    Form d, g;
     form_init(&d, 0);
     for (int b = s; b < nb; b++) form_add_term(&d, x->bits[b], (hb >> (b - s) & 1) ? 1 : -1);
     GateId eq = ir_thr(c, &d, __builtin_popcountll((unsigned long long)hb));
@@ -507,13 +507,9 @@ static GateId block_term(Circuit *c, const Val *x, const int64_t *t, int p, int 
         int step = bit_at(x, t, p, u0 + v) - bit_at(x, t, p, u0 + v - 1);
         if (step) form_add_term(&g, ir_thr(c, l, v), step);
     }
-    form_init(&a, 0);
-    form_add_term(&a, eq, 1);
-    form_add_term(&a, ir_thr(c, &g, 1), 1);
-    GateId r = ir_thr(c, &a, 2);
+    GateId r = ir_and(c, eq, ir_thr(c, &g, 1));
     form_free(&d);
     form_free(&g);
-    form_free(&a);
     return r;
 }
 

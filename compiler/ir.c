@@ -836,7 +836,7 @@ GateId ir_bit(Circuit *c, const Form *f, int j) {
     return g;
 }
 
-static GateId thr2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t) {
+GateId ir_thr2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t) {
     Form f;
     form_init(&f, 0);
     form_add_term(&f, a, wa);
@@ -846,9 +846,9 @@ static GateId thr2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64
     return g;
 }
 
-GateId ir_and(Circuit *c, GateId a, GateId b) { return thr2(c, a, 1, b, 1, 2); }
-GateId ir_or(Circuit *c, GateId a, GateId b) { return thr2(c, a, 1, b, 1, 1); }
-GateId ir_not(Circuit *c, GateId a) { return thr2(c, a, -1, GATE_CONST0, 0, 0); }
+GateId ir_and(Circuit *c, GateId a, GateId b) { return ir_thr2(c, a, 1, b, 1, 2); }
+GateId ir_or(Circuit *c, GateId a, GateId b) { return ir_thr2(c, a, 1, b, 1, 1); }
+GateId ir_not(Circuit *c, GateId a) { return ir_thr2(c, a, -1, GATE_CONST0, 0, 0); }
 
 void ir_add_output(Circuit *c, GateId g) {
     if (g < 0 || g >= c->n_gates) BUG("output %d does not exist", g);

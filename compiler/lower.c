@@ -325,16 +325,6 @@ static bool signed_cheaper(const Val *x, const Val *y) {
  * cx) + u v, and u v = sum 2^(i+j) x_i y_j - 2^(m-1) sum 2^i [x_i - y_top
  * >= 1] - 2^(n-1) sum 2^j [y_j - x_top >= 1] + 2^(n+m-2) [-x_top - y_top
  * >= 0]: n m gates, as the plain product. */
-static GateId gate2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t) {
-    Form g;
-    form_init(&g, 0);
-    form_add_term(&g, a, wa);
-    form_add_term(&g, b, wb);
-    GateId r = ir_thr(c, &g, t);
-    form_free(&g);
-    return r;
-}
-
 static void mul_signed(Circuit *c, const Val *x, const Val *y, Form *f) {
     int n = x->nbits, m = y->nbits;
     int64_t cx = signed_base(x), cy = signed_base(y);
@@ -344,9 +334,11 @@ static void mul_signed(Circuit *c, const Val *x, const Val *y, Form *f) {
     form_add(f, &x->form, cy);
     for (int i = 0; i < n - 1; i++)
         for (int j = 0; j < m - 1; j++) form_add_term(f, ir_and(c, x->bits[i], y->bits[j]), (int64_t)1 << (i + j));
-    for (int i = 0; i < n - 1; i++) form_add_term(f, gate2(c, x->bits[i], 1, yt, -1, 1), -((int64_t)1 << (i + m - 1)));
-    for (int j = 0; j < m - 1; j++) form_add_term(f, gate2(c, y->bits[j], 1, xt, -1, 1), -((int64_t)1 << (j + n - 1)));
-    form_add_term(f, gate2(c, xt, -1, yt, -1, 0), (int64_t)1 << (n + m - 2));
+    for (int i = 0; i < n - 1; i++)
+        form_add_term(f, ir_thr2(c, x->bits[i], 1, yt, -1, 1), -((int64_t)1 << (i + m - 1)));
+    for (int j = 0; j < m - 1; j++)
+        form_add_term(f, ir_thr2(c, y->bits[j], 1, xt, -1, 1), -((int64_t)1 << (j + n - 1)));
+    form_add_term(f, ir_thr2(c, xt, -1, yt, -1, 0), (int64_t)1 << (n + m - 2));
 }
 
 Val val_mul(Circuit *c, Val *x, Val *y) {

@@ -419,6 +419,8 @@ static inline bool ir_is_sum(const Circuit *c, GateId g) { return c->gates[g].ki
  * what (model file, layer, head, op) and the knob, exits 4. */
 _Noreturn void ir_refuse(const Circuit *c, const char *why);
 /* Small helpers built on ir_thr. */
+/* [wa a + wb b >= t] */
+GateId ir_thr2(Circuit *c, GateId a, int64_t wa, GateId b, int64_t wb, int64_t t);
 GateId ir_and(Circuit *c, GateId a, GateId b);
 /* The bit tap: bit j (0..62) of the two's complement of f's value (with
  * its constant), a G_BIT node over f's terms (shared as a sum node from 2
