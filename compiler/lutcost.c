@@ -106,7 +106,7 @@ static void support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId
  * a sum node term as its support; -1 when more than k. */
 static void deep_support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId g, int k) {
     const Term *t = ir_terms(c, g);
-    GateId u[SUP_MAX];
+    GateId u[SUP_MAX] = {0};
     int n = 0;
     nd[g].dn = -1;
     for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
