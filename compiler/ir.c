@@ -1052,7 +1052,8 @@ void ir_stats(const Circuit *c, CircuitStats *s) {
         s->by_op[op]++;
         s->edges_by_op[op] = min64(s->edges_by_op[op] + flat[g], INT64_MAX / 4);
         if (flat[g] > s->max_fanin) s->max_fanin = flat[g];
-        wmax = max64(wmax, G->thr < 0 ? -G->thr : G->thr);
+        int64_t k = G->kind == G_BIT ? bit_const(G->thr, G->bit) : G->thr; /* what of a tap's constant counts */
+        wmax = max64(wmax, k < 0 ? -k : k);
     }
     s->max_weight_bits = bits_of(wmax); /* bits grow with |v|: the bits of the largest */
     free(flat);

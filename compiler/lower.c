@@ -314,7 +314,7 @@ static int popcount_abs(int64_t v) { return __builtin_popcountll((unsigned long 
  * cx when the top bits are read as signs (Baugh-Wooley: for lo = -2^(n-1)
  * no row at all). */
 static bool signed_cheaper(const Val *x, const Val *y) {
-    if (x->nbits < 2 || y->nbits < 2 || x->nbits > 40 || y->nbits > 40) return false;
+    if (x->nbits < 2 || y->nbits < 2 || x->nbits + y->nbits > 62) return false; /* 2^(n+m-2) fits */
     int64_t plain = (int64_t)popcount_abs(x->lo) * y->nbits + (int64_t)popcount_abs(y->lo) * x->nbits;
     int64_t sgn = (int64_t)popcount_abs(signed_base(x)) * y->nbits + (int64_t)popcount_abs(signed_base(y)) * x->nbits;
     return sgn < plain;
