@@ -478,51 +478,59 @@ GateId val_code_ge(Circuit *c, const Val *x, const Form *fx, int64_t t) {
     return g;
 }
 
-/* The entry of the 0/1 table t at code u of x (u = x - lo; past hi - lo,
- * where no value lies, the last reachable entry). */
-static bool bit_at(const Val *x, const int64_t *t, int p, int64_t u) {
-    return t[x->lo + min64(u, x->hi - x->lo) - pmin(p)] != 0;
+/* A 0/1 table over x's values: bit b of t[v - pmin(p)] - base (a 0/1
+ * table itself: base 0, b 0; bit b of a table's entries less their least). */
+typedef struct {
+    const int64_t *t;
+    int64_t base;
+    int b, p;
+} BitRow;
+
+/* The row's entry at code u of x (u = x - lo; past hi - lo, where no value
+ * lies, the last reachable entry). */
+static bool bit_at(const Val *x, const BitRow *r, int64_t u) {
+    return (r->t[x->lo + min64(u, x->hi - x->lo) - pmin(r->p)] - r->base) >> r->b & 1;
 }
 
-/* The kind of block hb, codes hb 2^s .. hb 2^s + 2^s - 1, of the 0/1 table
- * t: 0 all zero, 1 all one, 2 mixed. */
-static int block_kind(const Val *x, const int64_t *t, int p, int s, int64_t hb) {
+/* The kind of block hb, codes hb 2^s .. hb 2^s + 2^s - 1: 0 all zero, 1
+ * all one, 2 mixed. */
+static int block_kind(const Val *x, const BitRow *r, int s, int64_t hb) {
     int64_t u0 = hb << s;
     for (int64_t u = u0 + 1; u < u0 + ((int64_t)1 << s); u++)
-        if (bit_at(x, t, p, u) != bit_at(x, t, p, u0)) return 2;
-    return bit_at(x, t, p, u0);
+        if (bit_at(x, r, u) != bit_at(x, r, u0)) return 2;
+    return bit_at(x, r, u0);
 }
 
 /* [H = hb] AND g(L): g the block's entries as a function of L (one gate
  * over L's comparators, alternating at its change points). */
-static GateId block_term(Circuit *c, const Val *x, const int64_t *t, int p, int s, int64_t hb, const Form *l) {
+static GateId block_term(Circuit *c, const Val *x, const BitRow *r, int s, int64_t hb, const Form *l) {
     int nb = x->nbits;
     Form d, g;
     form_init(&d, 0);
     for (int b = s; b < nb; b++) form_add_term(&d, x->bits[b], (hb >> (b - s) & 1) ? 1 : -1);
-    GateId eq = ir_thr(c, &d, __builtin_popcountll((unsigned long long)hb));
+    GateId eq = ir_thr(c, &d, popcount_abs(hb));
     int64_t u0 = hb << s;
-    form_init(&g, bit_at(x, t, p, u0));
+    form_init(&g, bit_at(x, r, u0));
     for (int64_t v = 1; v < ((int64_t)1 << s); v++) {
-        int step = bit_at(x, t, p, u0 + v) - bit_at(x, t, p, u0 + v - 1);
+        int step = bit_at(x, r, u0 + v) - bit_at(x, r, u0 + v - 1);
         if (step) form_add_term(&g, ir_thr(c, l, v), step);
     }
-    GateId r = ir_and(c, eq, ir_thr(c, &g, 1));
+    GateId res = ir_and(c, eq, ir_thr(c, &g, 1));
     form_free(&d);
     form_free(&g);
-    return r;
+    return res;
 }
 
-/* The LUTs, roughly, of the 0/1 table t over x (binary, nb >= 6): by its
- * change points (a 3-input gate each, val_code_ge, and their adder: 3 per
- * change point; 1 for a single one) or by blocks (2 per mixed block, 1 per
- * run of all-one blocks, and the OR's adder over the terms); *blocks: the
- * blocks are cheaper.  kind (hlast + 1 entries) receives the blocks' kinds. */
-static int64_t bit_cost(const Val *x, const int64_t *t, int p, int s, int *kind, bool *blocks) {
+/* The LUTs, roughly, of the row over x (binary, nb >= 6): by its change
+ * points (a 3-input gate each, val_code_ge, and their adder: 3 per change
+ * point; 1 for a single one) or by blocks (2 per mixed block, 1 per run of
+ * all-one blocks, and the OR's adder over the terms); *blocks: the blocks
+ * are cheaper.  kind (hlast + 1 entries) receives the blocks' kinds. */
+static int64_t bit_cost(const Val *x, const BitRow *r, int s, int *kind, bool *blocks) {
     int64_t span = x->hi - x->lo, hlast = span >> s, changes = 0, mixed = 0, runs = 0;
-    for (int64_t u = 1; u <= span; u++) changes += bit_at(x, t, p, u) != bit_at(x, t, p, u - 1);
+    for (int64_t u = 1; u <= span; u++) changes += bit_at(x, r, u) != bit_at(x, r, u - 1);
     for (int64_t hb = 0; hb <= hlast; hb++) {
-        kind[hb] = block_kind(x, t, p, s, hb);
+        kind[hb] = block_kind(x, r, s, hb);
         mixed += kind[hb] == 2;
         runs += kind[hb] == 1 && (hb == 0 || kind[hb - 1] != 1);
     }
@@ -532,15 +540,15 @@ static int64_t bit_cost(const Val *x, const int64_t *t, int p, int s, int *kind,
     return *blocks ? by_blocks : by_changes;
 }
 
-/* The 0/1 table by blocks (kind from bit_cost). */
-static GateId bit_by_blocks(Circuit *c, const Val *x, const int64_t *t, int p, int s, const int *kind) {
+/* The row by blocks (kind from bit_cost). */
+static GateId bit_by_blocks(Circuit *c, const Val *x, const BitRow *r, int s, const int *kind) {
     int64_t hlast = (x->hi - x->lo) >> s;
     Form h, l, any;
     code_halves(x, s, &h, &l);
     form_init(&any, 0);
     for (int64_t hb = 0; hb <= hlast; hb++) {
         if (kind[hb] == 2) {
-            form_add_term(&any, block_term(c, x, t, p, s, hb, &l), 1);
+            form_add_term(&any, block_term(c, x, r, s, hb, &l), 1);
         } else if (kind[hb] == 1 && (hb == 0 || kind[hb - 1] != 1)) {
             /* a run of all-one blocks hb .. he: [H >= hb] - [H >= he + 1] */
             int64_t he = hb;
@@ -557,13 +565,13 @@ static GateId bit_by_blocks(Circuit *c, const Val *x, const int64_t *t, int p, i
     return g;
 }
 
-/* The 0/1 table by its change points: [t(lo) + sum +-[x >= t_k] >= 1]. */
-static GateId bit_by_changes(Circuit *c, const Val *x, const int64_t *t, int p) {
+/* The row by its change points: [t(lo) + sum +-[x >= t_k] >= 1]. */
+static GateId bit_by_changes(Circuit *c, const Val *x, const BitRow *r) {
     Form fx, f;
     val_code_form(c, x, &fx);
-    form_init(&f, bit_at(x, t, p, 0));
+    form_init(&f, bit_at(x, r, 0));
     for (int64_t u = 1; u <= x->hi - x->lo; u++) {
-        int step = bit_at(x, t, p, u) - bit_at(x, t, p, u - 1);
+        int step = bit_at(x, r, u) - bit_at(x, r, u - 1);
         if (step) form_add_term(&f, val_code_ge(c, x, &fx, x->lo + u), step);
     }
     GateId g = ir_thr(c, &f, 1);
@@ -579,10 +587,11 @@ static bool blocks_apply(const Val *x) {
 bool val_table_bit_blocks(Circuit *c, const Val *x, const int64_t *t, int p, GateId *out) {
     if (!blocks_apply(x)) return false;
     int s = x->nbits / 2;
+    BitRow r = {t, 0, 0, p};
     int *kind = xmalloc(sizeof *kind * (size_t)(((x->hi - x->lo) >> s) + 1));
     bool blocks;
-    bit_cost(x, t, p, s, kind, &blocks);
-    if (blocks) *out = bit_by_blocks(c, x, t, p, s, kind);
+    bit_cost(x, &r, s, kind, &blocks);
+    if (blocks) *out = bit_by_blocks(c, x, &r, s, kind);
     free(kind);
     return blocks;
 }
@@ -599,31 +608,25 @@ bool val_table_blocks(Circuit *c, const Val *x, const int64_t *t, int p, Val *y)
     }
     if (ohi == olo) return false;
     int nbo = bit_length(ohi - olo);
-    size_t size = (size_t)1 << p;
-    int64_t *tb = xcalloc(size * (size_t)nbo, sizeof *tb);
-    int *kind = xmalloc(sizeof *kind * (size_t)nbo * (size_t)((span >> s) + 1));
+    size_t nblk = (size_t)(span >> s) + 1;
+    int *kind = xmalloc(sizeof *kind * (size_t)nbo * nblk);
     bool *blocks = xmalloc(sizeof *blocks * (size_t)nbo);
     int64_t cost = 0;
-    for (int b = 0; b < nbo; b++) {
-        for (int64_t u = 0; u <= span; u++)
-            tb[(size_t)b * size + (size_t)(x->lo + u - pmin(p))] = (t[x->lo + u - pmin(p)] - olo) >> b & 1;
-        cost += bit_cost(x, tb + (size_t)b * size, p, s, kind + (size_t)b * (size_t)((span >> s) + 1), &blocks[b]);
-    }
+    for (int b = 0; b < nbo; b++) cost += bit_cost(x, &(BitRow){t, olo, b, p}, s, kind + (size_t)b * nblk, &blocks[b]);
     /* the table as a form reads 1 gate per change point, and so does each
      * reader's adder: taken in bits when those cost less */
     bool take = cost < 2 * changes;
     if (take) {
         GateId *bits = xmalloc(sizeof *bits * (size_t)nbo);
-        for (int b = 0; b < nbo; b++)
-            bits[b] = blocks[b] ? bit_by_blocks(c, x, tb + (size_t)b * size, p, s,
-                                                kind + (size_t)b * (size_t)((span >> s) + 1))
-                                : bit_by_changes(c, x, tb + (size_t)b * size, p);
+        for (int b = 0; b < nbo; b++) {
+            BitRow r = {t, olo, b, p};
+            bits[b] = blocks[b] ? bit_by_blocks(c, x, &r, s, kind + (size_t)b * nblk) : bit_by_changes(c, x, &r);
+        }
         Form v;
         bits_form(&v, olo, bits, nbo);
         *y = (Val){.lo = olo, .hi = ohi, .form = v, .bits = bits, .nbits = nbo};
         ir_form_share(c, &y->form);
     }
-    free(tb);
     free(kind);
     free(blocks);
     return take;

@@ -299,15 +299,10 @@ Val val_gate_mul(Circuit *c, GateId flag, Val *x) {
     return val_form_in(c, &f, min64(0, x->lo), max64(0, x->hi));
 }
 
-/* x*y = lx ly + lx w + ly u + u w with u = x - lx, w = y - ly; u w is a sum
- * of ANDs: of thermometer pairs (hx*hy gates, one level over the two
- * thermometers) when that is at most product_direct_max gates, else of bit
- * pairs (nbits(x)*nbits(y) gates, one level over the bits). */
 /* x's code read with its top bit as a sign (two's complement of 2^(n-1)
  * above cx): x = cx + X' - 2^(n-1) s, X' = sum_(i < n-1) 2^i x_i, s = 1 -
  * x_(n-1), cx = lo + 2^(n-1). */
 static int64_t signed_base(const Val *x) { return x->lo + ((int64_t)1 << (x->nbits - 1)); }
-static int popcount_abs(int64_t v) { return __builtin_popcountll((unsigned long long)(v < 0 ? -v : v)); }
 
 /* The product's adder reads nbits(x) nbits(y) ANDs either way, plus rows
  * of each operand's bits for every bit of the other's base: lo as is, or
@@ -341,6 +336,11 @@ static void mul_signed(Circuit *c, const Val *x, const Val *y, Form *f) {
     form_add_term(f, ir_thr2(c, xt, -1, yt, -1, 0), (int64_t)1 << (n + m - 2));
 }
 
+/* x*y = lx ly + lx w + ly u + u w with u = x - lx, w = y - ly; u w is a sum
+ * of ANDs: of thermometer pairs (hx*hy gates, one level over the two
+ * thermometers) when that is at most product_direct_max gates, else of bit
+ * pairs (nbits(x)*nbits(y) gates, one level over the bits; with taps, by
+ * mul_signed when its rows are fewer). */
 Val val_mul(Circuit *c, Val *x, Val *y) {
     if (x->lo == x->hi) return val_lin(y, x->lo, NULL, 0, 0);
     if (y->lo == y->hi) return val_lin(x, y->lo, NULL, 0, 0);

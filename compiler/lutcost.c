@@ -50,8 +50,6 @@ typedef struct {
 
 static int bits_for(int64_t range) { return range > 1 ? bit_length(range) : 1; }
 
-static int popcount64(int64_t w) { return __builtin_popcountll((unsigned long long)(w < 0 ? -w : w)); }
-
 /* Bits of the range of node g's weighted sum of its terms' ranges. */
 static int sum_width(const Circuit *c, GateId g) {
     const Gate *G = &c->gates[g];
@@ -68,56 +66,26 @@ static int sum_width(const Circuit *c, GateId g) {
 
 /* support(g) := union of its terms' supports; -1 when more than k.
  * is_sum[x]: node x is a sum node (a byte per node: wide gates read
- * their sources all over the gate array). */
-static void support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId g, int k) {
+ * their sources all over the gate array).  A term reads as itself, or
+ * when a sum node as its support.  With deep (the support one gate
+ * deeper), a gate term whose own support fits in k signals reads as that
+ * support too (the LUT absorbs it, as ABC's cuts do), and a sum node whose
+ * support does not fit as its deeper one.  Into nd[g].n, .s or .dn, .ds. */
+static void support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId g, int k, bool deep) {
     const Term *t = ir_terms(c, g);
-    GateId u[2 * SUP_MAX + 1] = {0};
+    GateId u[SUP_MAX] = {0};
     int n = 0;
-    nd[g].n = 0;
+    int8_t *out_n = deep ? &nd[g].dn : &nd[g].n;
+    *out_n = -1;
     for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
         GateId s = t[i].src;
         if (s < 2) continue; /* constants */
         const Node *S = &nd[s];
         GateId one = s;
-        const GateId *src = is_sum[s] ? S->s : &one;
-        int m = is_sum[s] ? S->n : 1;
-        if (m < 0) {
-            nd[g].n = -1;
-            return;
-        }
-        for (int a = 0; a < m; a++) {
-            int b = 0;
-            while (b < n && u[b] != src[a]) b++;
-            if (b == n) {
-                if (n == k) {
-                    nd[g].n = -1;
-                    return;
-                }
-                u[n++] = src[a];
-            }
-        }
-    }
-    nd[g].n = (int8_t)n;
-    memcpy(nd[g].s, u, sizeof *u * (size_t)n);
-}
-
-/* The support one gate deeper: a gate term whose own support fits in k
- * signals is read as that support (the LUT absorbs it, as ABC's cuts do),
- * a sum node term as its support; -1 when more than k. */
-static void deep_support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, GateId g, int k) {
-    const Term *t = ir_terms(c, g);
-    GateId u[SUP_MAX] = {0};
-    int n = 0;
-    nd[g].dn = -1;
-    for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
-        GateId s = t[i].src;
-        if (s < 2) continue;
-        const Node *S = &nd[s];
-        GateId one = s;
-        bool deep = is_sum[s] && S->n < 0; /* a sum node: its own deeper support */
-        bool expand = is_sum[s] || (S->n >= 0 && s >= 2 + c->n_inputs);
-        const GateId *src = deep ? S->ds : expand ? S->s : &one;
-        int m = deep ? S->dn : expand ? S->n : 1;
+        const GateId *src = &one;
+        int m = 1;
+        if (deep && is_sum[s] && S->n < 0) src = S->ds, m = S->dn;
+        else if (is_sum[s] || (deep && S->n >= 0 && s >= 2 + c->n_inputs)) src = S->s, m = S->n;
         if (m < 0) return;
         for (int a = 0; a < m; a++) {
             int b = 0;
@@ -128,8 +96,8 @@ static void deep_support_of(const Circuit *c, const uint8_t *is_sum, Node *nd, G
             }
         }
     }
-    nd[g].dn = (int8_t)n;
-    memcpy(nd[g].ds, u, sizeof *u * (size_t)n);
+    *out_n = (int8_t)n;
+    memcpy(deep ? nd[g].ds : nd[g].s, u, sizeof *u * (size_t)n);
 }
 
 static int32_t deep_level(const Node *nd, GateId g) {
@@ -179,7 +147,7 @@ static int32_t adder(const Circuit *c, const Node *nd, GateId g, int width, int 
     for (uint32_t i = 0; i < c->gates[g].n_in; i++) {
         GateId s = t[i].src;
         if (s < 2) continue;
-        bits += (int64_t)popcount64(t[i].w) * nd[s].width;
+        bits += (int64_t)popcount_abs(t[i].w) * nd[s].width;
         if (nd[s].lev > in_lev) in_lev = nd[s].lev;
     }
     if (is_bus(c, g)) return in_lev; /* wires side by side: no adder */
@@ -203,11 +171,11 @@ int64_t lut_node_luts(const Circuit *c, GateId g, int k) {
         const Gate *S = &c->gates[t[i].src];
         int w = S->kind == G_SUM ? bits_for(S->hi - S->lo) : 1;
         if (S->kind == G_SUM) wide = true;
-        bits += (int64_t)popcount64(t[i].w) * w;
+        bits += (int64_t)popcount_abs(t[i].w) * w;
     }
     if (!wide) return G->kind == G_SUM ? 0 : 1;
     int w = sum_width(c, g);
-    if (G->kind == G_BIT) return 1 + (G->n_in == 1 && popcount64(t[0].w) == 1 ? 0 : adder_luts(bits, w, k));
+    if (G->kind == G_BIT) return 1 + (G->n_in == 1 && popcount_abs(t[0].w) == 1 ? 0 : adder_luts(bits, w, k));
     if (is_bus(c, g)) return G->kind == G_SUM ? 0 : cmp_luts(w, k);
     if (G->kind == G_SUM) return adder_luts(bits, w, k);
     return (G->n_in == 1 ? 0 : adder_luts(bits, w, k)) + cmp_luts(w, k); /* [S >= t]: the comparator only */
@@ -240,7 +208,7 @@ static int64_t lut_node(const Circuit *c, Node *nd, GateId g, int k) {
     int32_t ready;
     /* [S >= t]; a tap of 2^m S or -2^m S (shifted or complemented wires) */
     bool one_sum = G->n_in == 1 && c->gates[t[0].src].kind == G_SUM;
-    if (one_sum && (G->kind != G_BIT || popcount64(t[0].w) == 1)) ready = nd[t[0].src].lev;
+    if (one_sum && (G->kind != G_BIT || popcount_abs(t[0].w) == 1)) ready = nd[t[0].src].lev;
     else ready = adder(c, nd, g, w, k, &luts);
     nd[g].lev = ready + 1;
     return luts + (G->kind == G_BIT ? 1 : cmp_luts(w, k)); /* a tap: its bit and the carry of a constant */
@@ -260,8 +228,8 @@ void lut_cost(const Circuit *c, int k, LutCost *out) {
      * node as its support), widths; which sum nodes a wide gate reads */
     for (GateId g = 2 + c->n_inputs; g < c->n_gates; g++) {
         const Gate *G = &c->gates[g];
-        support_of(c, is_sum, nd, g, k);
-        if (nd[g].n < 0 && G->kind != G_BIT) deep_support_of(c, is_sum, nd, g, k);
+        support_of(c, is_sum, nd, g, k, false);
+        if (nd[g].n < 0 && G->kind != G_BIT) support_of(c, is_sum, nd, g, k, true);
         else nd[g].dn = -1;
         if (G->kind == G_SUM) {
             nd[g].width = bits_for(G->hi - G->lo);

@@ -68,6 +68,8 @@ int64_t requant_res(int p, int64_t x, int64_t acc, int shift); /* residual */
 int64_t round_off(int shift); /* rounding offset of a right shift: 2^(s-1), 0 for s = 0 */
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+/* set bits of |v| */
+static inline int popcount_abs(int64_t v) { return __builtin_popcountll((unsigned long long)(v < 0 ? -v : v)); }
 static inline int64_t pmin(int p) { return -((int64_t)1 << (p - 1)); }
 static inline int64_t pmax(int p) { return ((int64_t)1 << (p - 1)) - 1; }
 
