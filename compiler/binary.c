@@ -584,18 +584,6 @@ static bool blocks_apply(const Val *x) {
     return lower_opts.bits_adder == BITS_ADDER_TAP && val_is_binary(x) && x->nbits >= 6;
 }
 
-bool val_table_bit_blocks(Circuit *c, const Val *x, const int64_t *t, int p, GateId *out) {
-    if (!blocks_apply(x)) return false;
-    int s = x->nbits / 2;
-    BitRow r = {t, 0, 0, p};
-    int *kind = xmalloc(sizeof *kind * (size_t)(((x->hi - x->lo) >> s) + 1));
-    bool blocks;
-    bit_cost(x, &r, s, kind, &blocks);
-    if (blocks) *out = bit_by_blocks(c, x, &r, s, kind);
-    free(kind);
-    return blocks;
-}
-
 bool val_table_blocks(Circuit *c, const Val *x, const int64_t *t, int p, Val *y) {
     if (!blocks_apply(x)) return false;
     int s = x->nbits / 2;
@@ -614,8 +602,9 @@ bool val_table_blocks(Circuit *c, const Val *x, const int64_t *t, int p, Val *y)
     int64_t cost = 0;
     for (int b = 0; b < nbo; b++) cost += bit_cost(x, &(BitRow){t, olo, b, p}, s, kind + (size_t)b * nblk, &blocks[b]);
     /* the table as a form reads 1 gate per change point, and so does each
-     * reader's adder: taken in bits when those cost less */
-    bool take = cost < 2 * changes;
+     * reader's adder: taken in bits when those cost less; a 0/1 table (one
+     * bit, read by one gate [y >= 1]) when its blocks are cheaper */
+    bool take = nbo == 1 ? blocks[0] : cost < 2 * changes;
     if (take) {
         GateId *bits = xmalloc(sizeof *bits * (size_t)nbo);
         for (int b = 0; b < nbo; b++) {

@@ -391,12 +391,9 @@ static void head_softmax(HeadCtx *H, int cnt, Val *a, const int64_t *vlo, const 
          * adder (LUT targets) they read in binary (val_code_ge) */
         if (!(lower_opts.bits_adder == BITS_ADDER_TAP && val_is_binary(&H->S[j]))) val_thermo(c, &H->S[j]);
         for (int b = 0; b < wbits; b++) {
-            const int64_t *bt = H->bt + ((size_t)b << p);
-            if (!val_table_bit_blocks(c, &H->S[j], bt, p, &wb[j * wbits + b])) {
-                Val bv = table(H->C, &H->S[j], bt);
-                wb[j * wbits + b] = val_ge(c, &bv, 1);
-                val_free(&bv);
-            }
+            Val bv = table(H->C, &H->S[j], H->bt + ((size_t)b << p));
+            wb[j * wbits + b] = val_ge(c, &bv, 1);
+            val_free(&bv);
             if (restoring) form_add_term(&zf, wb[j * wbits + b], (int64_t)1 << b);
         }
     }

@@ -676,17 +676,15 @@ void val_code_form(Circuit *c, const Val *x, Form *f);
  * 3-input gate over comparators of the code's two halves (shared by all
  * of x's thresholds: docs/lowering.md "Bit taps"). */
 GateId val_code_ge(Circuit *c, const Val *x, const Form *fx, int64_t t);
-/* [t[x - pmin(p)] != 0] for a 0/1 table t over a binary x, with bit taps on
- * and 6 or more bits, by blocks of the code's low half: the OR over the
- * high half's values hb of [H = hb] AND (the block's entries as a function
- * of L), a run of all-one blocks as two comparators of H (docs/lowering.md
- * "Table bits by blocks").  False (nothing built) when not applicable or
- * when the change points' gates (val_code_ge) look cheaper. */
-bool val_table_bit_blocks(Circuit *c, const Val *x, const int64_t *t, int p, GateId *out);
-/* val_table over a binary x (bit taps on, 6 or more bits) in binary: each
- * bit of the entry minus its least by val_table_bit_blocks or by its change
- * points, when those cost fewer LUTs than the table's change points (which
- * every reader's adder would read).  False (nothing built) otherwise. */
+/* val_table over a binary x (bit taps on, 6 or more bits) in binary, by
+ * blocks of the code's low half (docs/lowering.md "Bit taps", tables by
+ * blocks): each bit of the entry minus its least is the OR over the high
+ * half's values hb of [H = hb] AND (the block's entries as a function of
+ * L), a run of all-one blocks two comparators of H, or, where cheaper,
+ * [sum +-(x >= change point) >= 1].  Taken when those bits cost fewer LUTs
+ * than the table's change points, which every reader's adder would read;
+ * a 0/1 table when its blocks are cheaper than its change points.  False
+ * (nothing built) otherwise. */
 bool val_table_blocks(Circuit *c, const Val *x, const int64_t *t, int p, Val *y);
 /* Leftmost maximum: n(n-1)/2 comparisons [x_j >= x_k] (j < k; with ties
  * also j > k), flags[j] = [x_j > x_k (k < j), x_j >= x_k (k > j)] (n

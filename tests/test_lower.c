@@ -1094,7 +1094,7 @@ static int rb_step(const int64_t *y, int p, int64_t *out) {
 }
 
 /* A 0/1 table of runs (each entry flips with probability 1/3, from a fixed
- * seed per p) as one gate: val_table_bit_blocks where it applies and
+ * seed per p) as one gate: val_table, by blocks (val_table_blocks) where it applies and
  * chooses blocks, else its change points; with taps at p >= 8 the blocks
  * are taken, at most 4 levels over the code's bits. */
 static int64_t *bit_table(int p) {
@@ -1112,16 +1112,15 @@ static int64_t *bit_table(int p) {
     return t[p];
 }
 static Val bb_bit_table(Circuit *c, Val *x, int p, int64_t *g, int *d) {
-    GateId out;
-    bool blocks = val_table_bit_blocks(c, &x[0], bit_table(p), p, &out);
+    /* as a softmax head builds its weights' bits: the table, then [y >= 1] */
+    Val y = val_table(c, &x[0], bit_table(p), p);
+    bool blocks = val_is_binary(&y); /* val_table_blocks took it */
+    GateId out = val_ge(c, &y, 1);
+    val_free(&y);
     if (lower_opts.bits_adder == BITS_ADDER_TAP && p >= 8) CHECK(blocks, "bit table p=%d: no blocks", p);
     if (blocks) {
         int lvl = c->gates[out].level - max_bit_level(c, &x[0]);
         CHECK(lvl >= 2 && lvl <= 4, "bit table p=%d: %d levels over x's bits", p, lvl);
-    } else {
-        Val y = val_table(c, &x[0], bit_table(p), p);
-        out = val_ge(c, &y, 1);
-        val_free(&y);
     }
     Form f;
     form_init(&f, 0);
