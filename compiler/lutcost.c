@@ -7,6 +7,10 @@
  * - a threshold gate whose support (the distinct 0/1 signals it reads,
  *   through its sum nodes) has at most K signals is one LUT, one level
  *   over its deepest support signal, whatever its weights;
+ * - else, one gate deeper: a gate whose terms reach at most K signals when
+ *   each gate term whose support fits is read as its support is one LUT
+ *   over those (ABC's cut absorbs the terms, which still count their own
+ *   LUT: other readers may need them);
  * - otherwise it is an adder of its terms (the sum nodes it reads are
  *   adders too, each charged once however many gates read it) and a
  *   comparator of the sum's W bits with a constant;
@@ -18,11 +22,6 @@
  *   2 ceil(log2 B) - 2 LUT4 levels or ceil(1.6 log2 B) - 3 LUT6 levels.
  *   These are fits to the lut4 and lut6 flows on single threshold gates of
  *   8 to 128 inputs (ABC maps the adder into a compressor tree);
- * - between the two, one gate deeper: a gate whose terms reach at most K
- *   signals when each gate term whose support fits is read as its support
- *   is one LUT over those (ABC's cut absorbs the terms, which still count
- *   their own LUT: other readers may need them).
- *
  * - a sum whose terms are 0/1 gates with weights sharing no bit (a binary
  *   code) is its wires side by side: no adder.
  *
