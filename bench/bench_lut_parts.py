@@ -24,7 +24,7 @@ and LUT4 depth of each side, their ratio, Yosys CPU seconds and peak memory
 (MiB) of each run, and the compiler's time and peak memory.
 
 usage: python3 bench/bench_lut_parts.py MODEL N [--layer L | --ops L | --part ...]
-       [--timeout S] [--tc0c PATH] [-- COMPILE OPTIONS]
+       [--timeout S] [--mem-gib G] [--tc0c PATH] [-- COMPILE OPTIONS]
        (compile options default: --target lut4 --objective size)
 example: python3 bench/bench_softmax_lut.py --ps 8 --ns 3 --d-ff 4 --layers 2
          python3 bench/bench_lut_parts.py build/bench/softmax_lut/softmax_p8_v16_f4_l2.json 3 --ops 1
@@ -158,6 +158,7 @@ def main():
     g.add_argument("--part", action="append", metavar="NAME=OURS_RE=RTL_RE",
                    help="a part: regex on our gates' origins, regex on the RTL's wire names")
     ap.add_argument("--timeout", type=int, default=2400, help="CPU seconds per Yosys run")
+    ap.add_argument("--mem-gib", type=float, default=report.DEFAULT_MEM_GIB, help="address-space limit per Yosys run, GiB")
     ap.add_argument("--tc0c", default=str(ROOT / "build" / "tc0c"))
     a = ap.parse_args(argv)
     args = extra or ["--target", "lut4", "--objective", "size"]
@@ -210,7 +211,7 @@ def main():
                 res[side] = {"status": "empty"}
                 continue
             res[side] = report.run_flow("lut4", vfile, "part", work / f"{side}_{slug}", a.timeout,
-                                        report.DEFAULT_MEM_GIB, ROOT / "build" / "report" / "cache")
+                                        a.mem_gib, ROOT / "build" / "report" / "cache")
         cells = [(r.get("luts"), r.get("depth")) if r.get("status") == "ok" else (r.get("status"), "-")
                  for r in (res["ours"], res["rtl"])]
         ratio = (f"{cells[0][0] / cells[1][0]:.2f}" if all(isinstance(c[0], int) and c[0] for c in cells) else "-")

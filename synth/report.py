@@ -191,7 +191,11 @@ def run_flow(flow, vfile, top, work, timeout, mem_gib, cache_dir, edges=None, ma
     cfile = cache_dir / f"{key}.json" if cache_dir else None
     if cfile and cfile.exists():
         c = json.loads(cfile.read_text())
-        if c["status"] in ("ok", "error") or (c["status"] == "timeout" and c.get("timeout_s", 0) >= timeout):
+        # a run out of time or memory is taken again under a larger limit
+        again = ((c["status"] == "timeout" and c.get("timeout_s", 0) < timeout)
+                 or ((c.get("oom") or c.get("reason", "").startswith("out of memory"))
+                     and (not mem_gib or c.get("mem_gib", 0) < mem_gib)))
+        if c["status"] in ("ok", "error", "timeout") and not again:
             c["cached"] = True
             if c["status"] == "ok":
                 c.update(classify(c.get("cells_by_type", {})))
@@ -215,16 +219,19 @@ def run_flow(flow, vfile, top, work, timeout, mem_gib, cache_dir, edges=None, ma
         res["reason"] = (f"timed out: CPU limit {timeout} s (--timeout)" if cpu >= 0.9 * timeout else
                          f"timed out: wall-clock cap {WALL_FACTOR * timeout} s ({cpu} s CPU used)")
     else:
-        tail = ""
+        tail, oom = "", ""
         for lf in (wd / "yosys.log", wd / "stdout.log"):
             if lf.exists():
                 lines = [ln for ln in lf.read_text(errors="replace").splitlines() if ln.strip()]
+                # an allocation past RLIMIT_AS ends in stdout.log (stderr), after
+                # yosys.log's last pass line: look in both logs for it
+                oom = oom or next((ln.strip() for ln in lines if "bad_alloc" in ln or "out of memory" in ln.lower()), "")
                 errs = [ln for ln in lines if "ERROR" in ln or "rror" in ln]
-                tail = (errs or lines[-3:] or [""])[-1]
-                if tail:
-                    break
-        if peak >= mem_gib * 1024 * 0.95 or "bad_alloc" in tail or "memory" in tail.lower():
-            res["reason"] = f"out of memory (limit {mem_gib} GiB): {tail}"
+                tail = tail or (errs or lines[-3:] or [""])[-1]
+        if oom or (mem_gib and peak >= mem_gib * 1024 * 0.95):
+            res.update(oom=True, mem_gib=mem_gib)
+            res["reason"] = (f"out of memory: address-space limit {mem_gib} GiB (--mem-gib), {peak} MiB resident: "
+                             f"{oom or tail}")
         else:
             res["reason"] = f"yosys failed: {tail}"
     log(quiet, f"  {flow:8s} {Path(vfile).name}: {res['status']} {wall} s wall, {cpu} s CPU, {peak} MiB"

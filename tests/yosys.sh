@@ -113,6 +113,15 @@ sys.exit(0 if g['depth_matches'] and l['status']=='ok' and l['luts']>0 and l['de
   # a flow over its size limit is reported as skipped, not dropped
   $PY synth/report.py models/dyck1.json 4 --tc0c "$T" --out "$out/report2" --flows lut6 --max-edges lut6=1 --no-ref --quiet >/dev/null 2>&1
   if grep -q 'skipped' "$out/report2/dyck1_n4.md" && grep -q '"status": "skipped"' "$out/report2/dyck1_n4.json"; then ok; else bad "size skip not reported"; fi
+  # a run past the address-space limit says so (its bad_alloc is on stderr,
+  # not in yosys.log), and a larger limit runs it again rather than
+  # answering the cached failure
+  $PY synth/report.py models/dyck1.json 16 --tc0c "$T" --out "$out/report3" --flows lut4 --no-ref --mem-gib 0.05 --quiet >/dev/null 2>&1
+  if grep -q 'out of memory: address-space limit 0.05 GiB' "$out/report3/dyck1_n16.md"; then ok; else bad "out of memory not reported: $(grep lut4 "$out/report3/dyck1_n16.md" | tail -1)"; fi
+  $PY synth/report.py models/dyck1.json 16 --tc0c "$T" --out "$out/report3" --flows lut4 --no-ref --mem-gib 2 --quiet >/dev/null 2>&1
+  if $PY -c "import json,sys; l=json.load(open(sys.argv[1]))['thr']['flows']['lut4']; \
+sys.exit(0 if l['status']=='ok' and l['luts']>0 and not l.get('cached') else 1)" "$out/report3/dyck1_n16.json"; then ok
+  else bad "a larger --mem-gib answered the cached out-of-memory failure"; fi
 fi
 
 echo "yosys: $pass passed, $fail failed"
