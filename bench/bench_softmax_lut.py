@@ -20,7 +20,8 @@ gates, threshold depth, LUT4s, LUT4 depth, the ratios to the RTL, Yosys CPU
 seconds and peak memory (MiB), and the compiler's own time and peak memory.
 
 usage: python3 bench/bench_softmax_lut.py [--ps 4,5,6] [--ns 2,3] [--vocab V] [--d-ff F] [--layers L]
-       [--points threshold,lut4 size] [--timeout S]
+       [--d-model D] [--heads H]
+       [--points threshold,lut4 size] [--timeout S] [--mem-gib G]
 (--d-ff F: the model also has an FFN of width F with the GELU table, so the
 tables and the requantizations of a typical model are measured too)
 """
@@ -40,16 +41,22 @@ POINTS = [("threshold", ["--variant", "threshold"]),
           ("lut4 size", ["--target", "lut4", "--objective", "size"])]
 
 
-def write_model(p, vocab, out, d_ff=0, layers=1):
-    """the one-head softmax model; d_ff > 0 adds an FFN of that width with
-    the GELU table (the typical models' activation); layers > 1 stacks
-    that many such layers"""
+def write_model(p, vocab, out, d_ff=0, layers=1, d_model=2, heads=1):
+    """the softmax model: d_model 2 and one head d_head 2 unless told;
+    d_ff > 0 adds an FFN of that width with the GELU table (the typical
+    models' activation); layers > 1 stacks that many such layers; heads
+    softmax heads of d_head = d_model / heads each (typical (a) is d_model
+    8, 2 heads, d_ff 32, 2 layers)"""
     gen_typical.VOCAB = [chr(ord("a") + i) for i in range(vocab)]
-    tag = f"softmax_p{p}_v{vocab}" + (f"_f{d_ff}" if d_ff else "") + (f"_l{layers}" if layers > 1 else "")
+    tag = (f"softmax_p{p}_v{vocab}" + (f"_d{d_model}" if d_model != 2 else "") + (f"_h{heads}" if heads > 1 else "")
+           + (f"_f{d_ff}" if d_ff else "") + (f"_l{layers}" if layers > 1 else ""))
     ffn = f", an FFN d_ff {d_ff} with the GELU table" if d_ff else ""
-    heads = "one softmax head" if layers == 1 else f"{layers} layers of one softmax head"
-    m = gen_typical.model(tag, 7, p, 2, layers, ["softmax"], 2, d_ff, "gelu" if d_ff else None,
-                          what=f"p {p}, d_model 2, {heads} d_head 2{ffn}, {vocab} letters "
+    what = "one softmax head" if heads == 1 else f"{heads} softmax heads"
+    if layers > 1:
+        what = f"{layers} layers of {what}"
+    d_head = d_model // heads
+    m = gen_typical.model(tag, 7, p, d_model, layers, ["softmax"] * heads, d_head, d_ff, "gelu" if d_ff else None,
+                          what=f"p {p}, d_model {d_model}, {what} d_head {d_head}{ffn}, {vocab} letters "
                                "(bench/bench_softmax_lut.py)")
     path = out / f"{tag}.json"
     path.write_text(gen_typical.dump(m))
@@ -71,25 +78,32 @@ def main():
     ap.add_argument("--ns", default="2,3", help="input lengths n (comma list)")
     ap.add_argument("--vocab", type=int, default=16, help="letters in the vocabulary (2..26)")
     ap.add_argument("--d-ff", type=int, default=0, help="add an FFN of this width with the GELU table (0: none)")
-    ap.add_argument("--layers", type=int, default=1, help="layers (each one softmax head and the FFN)")
+    ap.add_argument("--layers", type=int, default=1, help="layers (each the softmax heads and the FFN)")
+    ap.add_argument("--d-model", type=int, default=2, help="model width")
+    ap.add_argument("--heads", type=int, default=1, help="softmax heads per layer (d_head = d_model / heads)")
     ap.add_argument("--timeout", type=int, default=600, help="CPU seconds per Yosys run")
+    ap.add_argument("--mem-gib", type=float, default=report.DEFAULT_MEM_GIB,
+                    help="address-space limit per Yosys run, GiB (a one-layer model of typical (a)'s width "
+                         "at n = 3 needs more than the default)")
     ap.add_argument("--points", default="threshold,lut4 size",
                     help="netlists to measure besides the RTL (comma list of: threshold, lut4 size)")
     ap.add_argument("--tc0c", default=str(ROOT / "build" / "tc0c"))
     a = ap.parse_args()
+    if a.d_model < 1 or a.heads < 1 or a.d_model % a.heads:
+        ap.error(f"--d-model {a.d_model} is not a multiple of --heads {a.heads}")
     out = ROOT / "build" / "bench" / "softmax_lut"
     out.mkdir(parents=True, exist_ok=True)
     print("| p | n | netlist | variant | gates | threshold depth | LUT4 | LUT4 depth | LUT4 / RTL | depth / RTL "
           "| Yosys CPU s | Yosys peak MiB | tc0c s | tc0c peak MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for p in [int(x) for x in a.ps.split(",")]:
-        model = write_model(p, a.vocab, out, a.d_ff, a.layers)
+        model = write_model(p, a.vocab, out, a.d_ff, a.layers, a.d_model, a.heads)
         for n in [int(x) for x in a.ns.split(",")]:
             rows, ref = [], None
             for name, args in [pt for pt in POINTS if pt[0] in a.points.split(",")]:
                 print(f"bench_softmax_lut: p={p} n={n} {name} ...", file=sys.stderr, flush=True)
                 rep = report.make_report(model, n, a.tc0c, ROOT / "build" / "report", ["lut4"], a.timeout,
-                                         {"lut4": None}, report.DEFAULT_MEM_GIB, ref is None, True, True,
+                                         {"lut4": None}, a.mem_gib, ref is None, True, True,
                                          compile_args=args, tag="_" + name.replace(" ", "_"))
                 c = rep["compiler"]
                 res = rep["thr"]["flows"].get("lut4")
