@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Softmax attention on a LUT4 fabric, measured: the lut4 flow of
-docs/reports.md (Yosys + ABC, 4-input LUTs) on small one-head softmax
-models, side by side: the constant-depth threshold netlist (`--variant
+docs/reports.md (Yosys + ABC, 4-input LUTs) on small softmax models, side
+by side: the constant-depth threshold netlist (`--variant
 threshold`), the LUT choice of the compiler (`--target lut4 --objective
 size`: restoring division and plain ANDs, docs/lowering.md "Restoring
 division"), and the arithmetic RTL of the same model (`--emit-ref`).
@@ -10,7 +10,8 @@ typical model (a) itself is out of reach of the flow (docs/tradeoff.md), so
 this is the measured check of what the LUT estimate claims for the softmax
 division.  The models are generated here with scripts/gen_typical.py's
 `model` (seed 7: p bits, d_model 2, one softmax head d_head 2, no FFN, a
-vocabulary of V letters) into build/bench/softmax_lut/.  With the typical
+vocabulary of V letters, unless --d-model, --heads, --d-ff or --layers
+say otherwise) into build/bench/softmax_lut/.  With the typical
 models' 4 letters a string of n tokens is 2n to 3n input bits, and ABC
 folds a cone of at most 4 inputs into one LUT whatever it computes (at
 n = 2 every netlist, the RTL included, maps to a single LUT4), so the
