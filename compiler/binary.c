@@ -406,7 +406,11 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
         return false;
     }
     ir_form_share_min(c, &f, 2); /* the two saturation gates compare it */
-    Clamp cl = {ir_thr(c, &f, (yhi + 1) * d), ir_thr(c, &f, ylo * d), (uint64_t)D};
+    /* L's own range decides whether a side saturates, not f's bounds: a
+     * form over a code's bits reaches past the code's hi - lo */
+    int64_t lmin = r + x->lo + (res ? res->lo * d : 0), lmax = r + x->hi + (res ? res->hi * d : 0);
+    Clamp cl = {lmax < (yhi + 1) * d ? GATE_CONST0 : ir_thr(c, &f, (yhi + 1) * d),
+                lmin >= ylo * d ? GATE_CONST1 : ir_thr(c, &f, ylo * d), (uint64_t)D};
     GateId *bits = xmalloc(sizeof *bits * (size_t)nbD);
     if (tap) { /* bits s .. of L = f - ylo 2^s, tapped from f's adder */
         f.c = add_or_refuse(f.c, -ylo * d);

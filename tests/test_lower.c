@@ -1236,6 +1236,55 @@ static int rb_divr2(const int64_t *y, int p, int64_t *out) {
     return 1;
 }
 
+/* A requantization whose input is a code of fewer values than its bits
+ * can hold: x0 = requant_6(3 t, 2) lies in [-24, 23], a 6-bit code (0..63),
+ * so 5 x0 as a form over the code's bits reaches 5 (63 - 24) = 195 where
+ * it truly stops at 115.  y = requant_7(5 x0, 1) lies in [-60, 58], inside
+ * p = 7: it saturates on neither side, and neither saturation gate may be
+ * built (by the form's bounds the top one would be: 196 >= 118).  With taps
+ * that leaves one tap per bit.  Exhaustive over the 6-bit t, both adders. */
+static void test_requant_code_range(void) {
+    LowerOpts saved = lower_opts;
+    lower_opts.requant_bits_min_range = 0;
+    for (int tap = 0; tap < 2; tap++) {
+        lower_opts.bits_adder = tap ? BITS_ADDER_TAP : saved.bits_adder;
+        const int p = 6;
+        Circuit *c = ir_new(p);
+        GateId in_bits[6];
+        for (int b = 0; b < p; b++) in_bits[b] = ir_input(b);
+        Val t = val_from_twos(in_bits, p), t3 = val_lin(&t, 3, NULL, 0, 0), x0;
+        CHECK(val_requant_bits(c, &t3, NULL, 2, p, &x0) && x0.lo == -24 && x0.hi == 23 && x0.nbits == 6,
+              "code_range: x0 in [%lld, %lld], %d bits", (long long)x0.lo, (long long)x0.hi, x0.nbits);
+        Val x5 = val_lin(&x0, 5, NULL, 0, 0), y;
+        int32_t before = c->n_gates - c->n_sums;
+        CHECK(val_requant_bits(c, &x5, NULL, 1, 7, &y) && y.lo == -60 && y.hi == 58, "code_range: y in [%lld, %lld]",
+              (long long)y.lo, (long long)y.hi);
+        int32_t made = c->n_gates - c->n_sums - before;
+        if (tap)
+            CHECK(made == y.nbits, "code_range tap: %d gates for %d bits (a saturation gate built)", made, y.nbits);
+        for (int b = 0; b < y.nbits; b++) ir_add_output(c, y.bits[b]);
+        Evaluator *e = eval_new(c);
+        uint64_t in[6] = {0}, out[8] = {0};
+        for (int l = 0; l < 64; l++)
+            for (int b = 0; b < p; b++) in[b] |= (uint64_t)((l >> b) & 1) << l;
+        eval_run(e, in, out);
+        for (int l = 0; l < 64; l++) {
+            int64_t v = l >= 32 ? l - 64 : l, want = requant(7, 5 * requant(p, 3 * v, 2), 1), got = y.lo;
+            for (int b = 0; b < y.nbits; b++) got += (int64_t)((out[b] >> l) & 1) << b;
+            CHECK(got == want, "code_range %s: t = %lld gives %lld, want %lld", tap ? "tap" : "adder", (long long)v,
+                  (long long)got, (long long)want);
+        }
+        eval_free(e);
+        val_free(&y);
+        val_free(&x5);
+        val_free(&x0);
+        val_free(&t3);
+        val_free(&t);
+        ir_free(c);
+    }
+    lower_opts = saved;
+}
+
 static void test_binary_prims_with(BitsAdder how);
 /* the primitives over operands built by the one-step adder (the default),
  * then over operands that are bit taps (--bits tap; the primitives' own
@@ -1303,6 +1352,7 @@ int main(void) {
     test_tournament();
     test_tournament_values();
     test_binary_adders();
+    test_requant_code_range();
     test_binary_prims();
     return check_done("test_lower");
 }
