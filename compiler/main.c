@@ -350,6 +350,13 @@ static char *out_path(const char *dir, const Model *m, long long n, const char *
     return path;
 }
 
+/* Removes a partly written output, if it is a regular file: -o may name a
+ * device (/dev/full, /dev/null), which must outlive a failed write. */
+static void remove_output(const char *path) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) remove(path);
+}
+
 /* Closes f and reports a write error; false on error (the file removed). */
 static bool close_output(const char *cmd, FILE *f, const char *path) {
     bool bad = ferror(f) != 0;
@@ -360,7 +367,7 @@ static bool close_output(const char *cmd, FILE *f, const char *path) {
     }
     if (bad) {
         fprintf(stderr, "tc0c %s: cannot write %s: %s\n", cmd, path, err ? strerror(err) : "write error");
-        remove(path);
+        remove_output(path);
     }
     return !bad;
 }
@@ -385,7 +392,7 @@ static int write_verilog(const Args *a, const Model *m, const Compiled *cm) {
         bool io_ok = close_output("compile", f, path);
         if (!io_ok) latency = -2;
         else if (!ok) {
-            remove(path);
+            remove_output(path);
             latency = -1;
         } else if (!a->quiet) {
             fprintf(stderr, "tc0c: wrote %s\n", path);
@@ -410,7 +417,7 @@ static int write_ref(const Args *a, const Model *m) {
         bool ok = refrtl_write(m, (int)a->n, module, f);
         if (!close_output("compile", f, path)) rc = EXIT_OUTPUT;
         else if (!ok) {
-            remove(path);
+            remove_output(path);
             rc = EXIT_INVALID;
         } else if (!a->quiet) fprintf(stderr, "tc0c: wrote %s\n", path);
     }
