@@ -350,11 +350,12 @@ static char *out_path(const char *dir, const Model *m, long long n, const char *
     return path;
 }
 
-/* Removes a partly written output, if it is a regular file: -o may name a
- * device (/dev/full, /dev/null), which must outlive a failed write. */
+/* Removes a partly written output, if it is a regular file and not a
+ * link: -o may name a device (/dev/full) or a link to one (/dev/stdout),
+ * which must outlive a failed write. */
 static void remove_output(const char *path) {
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) remove(path);
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) remove(path);
 }
 
 /* Closes f and reports a write error; false on error (the file removed). */
