@@ -91,7 +91,7 @@ def main():
     ap.add_argument("--tc0c", default=str(ROOT / "build" / "tc0c"))
     a = ap.parse_args()
     if a.d_model < 1 or a.heads < 1 or a.d_model % a.heads:
-        ap.error(f"--d-model {a.d_model} is not a multiple of --heads {a.heads}")
+        ap.error(f"--d-model {a.d_model} and --heads {a.heads}: both positive, d_model a multiple of heads")
     out = ROOT / "build" / "bench" / "softmax_lut"
     out.mkdir(parents=True, exist_ok=True)
     print("| p | n | netlist | variant | gates | threshold depth | LUT4 | LUT4 depth | LUT4 / RTL | depth / RTL "

@@ -386,8 +386,9 @@ bool val_bits_adder(Circuit *c, const Val *x, GateId *bits) { return form_bits(c
 /* y = sat_p(res + floor((x + r)/2^s)) in [ylo, yhi]: with L = 2^s res + x +
  * r - ylo 2^s, y - ylo = clamp(floor(L / 2^s), 0, D), D = yhi - ylo: bits
  * s .. s + nbits(D) - 1 of L modulo 2^(s + nbits(D)), forced to D's bits
- * by [L >= (D + 1) 2^s] and to 0 by [L < 0] (two gates over L, folded into
- * the last step, or into the gate over each bit tap). */
+ * by [L >= (D + 1) 2^s] and to 0 by [L < 0] (a gate over L for each side
+ * that x's and res's ranges let L reach, folded into the last step, or
+ * into the gate over each bit tap). */
 bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p, Val *y) {
     int64_t r = round_off(shift), d = (int64_t)1 << shift, ylo, yhi;
     requant_range(x, res, shift, p, &ylo, &yhi);
@@ -405,12 +406,12 @@ bool val_requant_bits(Circuit *c, const Val *x, const Val *res, int shift, int p
         form_free(&f);
         return false;
     }
-    ir_form_share_min(c, &f, 2); /* the two saturation gates compare it */
-    /* L's own range decides whether a side saturates, not f's bounds: a
-     * form over a code's bits reaches past the code's hi - lo */
-    int64_t lmin = r + x->lo + (res ? res->lo * d : 0), lmax = r + x->hi + (res ? res->hi * d : 0);
-    Clamp cl = {lmax < (yhi + 1) * d ? GATE_CONST0 : ir_thr(c, &f, (yhi + 1) * d),
-                lmin >= ylo * d ? GATE_CONST1 : ir_thr(c, &f, ylo * d), (uint64_t)D};
+    ir_form_share_min(c, &f, 2); /* the saturation gates and the taps read it */
+    /* f's range from x's and res's, as requant_range takes it, not f's
+     * bounds: a form over a code's bits reaches past the code's hi - lo */
+    int64_t fmin = r + x->lo + (res ? res->lo * d : 0), fmax = r + x->hi + (res ? res->hi * d : 0);
+    Clamp cl = {fmax < (yhi + 1) * d ? GATE_CONST0 : ir_thr(c, &f, (yhi + 1) * d),
+                fmin >= ylo * d ? GATE_CONST1 : ir_thr(c, &f, ylo * d), (uint64_t)D};
     GateId *bits = xmalloc(sizeof *bits * (size_t)nbD);
     if (tap) { /* bits s .. of L = f - ylo 2^s, tapped from f's adder */
         f.c = add_or_refuse(f.c, -ylo * d);

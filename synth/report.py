@@ -195,7 +195,7 @@ def run_flow(flow, vfile, top, work, timeout, mem_gib, cache_dir, edges=None, ma
         again = ((c["status"] == "timeout" and c.get("timeout_s", 0) < timeout)
                  or ((c.get("oom") or c.get("reason", "").startswith("out of memory"))
                      and (not mem_gib or c.get("mem_gib", 0) < mem_gib)))
-        if c["status"] in ("ok", "error", "timeout") and not again:
+        if not again:  # only ok, error and timeout results are written
             c["cached"] = True
             if c["status"] == "ok":
                 c.update(classify(c.get("cells_by_type", {})))
